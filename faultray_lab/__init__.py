@@ -1,0 +1,63 @@
+"""faultray-lab: cascade-failure simulation, availability bounds and honest backtests.
+
+The public API is imported lazily, so ``import faultray_lab`` and the command line start fast.
+
+Examples
+--------
+>>> import faultray_lab as fl
+>>> topo = fl.load_topology(fl.demo_topology_path())
+>>> fl.simulate_fault(topo, "postgres", rules="faultray-v11").severity
+5.3
+"""
+
+from __future__ import annotations
+
+import importlib
+from pathlib import Path
+from typing import Any
+
+__version__ = "0.1.0"
+
+# public name -> module that defines it
+_EXPORTS = {
+    "InputError": "errors",
+    "Topology": "topology", "Component": "topology", "Dependency": "topology",
+    "load_topology": "topology", "topology_from_dict": "topology",
+    "Rule": "rules", "RuleSet": "rules", "get_ruleset": "rules", "FAULT_TYPES": "rules",
+    "Cascade": "cascade", "Effect": "cascade", "simulate_fault": "cascade",
+    "simulate_latency_cascade": "cascade", "simulate_traffic_spike": "cascade",
+    "chain_severity": "cascade", "merge_worst": "cascade",
+    # scenarios and sweeps
+    "Scenario": "scenarios", "generate_scenarios": "scenarios", "run_sweep": "scenarios",
+    "resilience_score": "scenarios", "spofs": "scenarios", "single_fault_table": "scenarios",
+    # availability and agents
+    "availability_layers": "availability", "system_availability": "availability",
+    "import_jaeger_dependencies": "availability",
+    # incidents, backtest, prospective validation
+    "Incident": "incidents", "load_incidents": "incidents",
+    "Backtest": "backtest", "backtest": "backtest",
+}
+
+__all__ = sorted([*_EXPORTS, "demo_topology_path", "__version__"])
+
+
+def demo_topology_path() -> Path:
+    """Path of the 9-component demo topology shipped with the package.
+
+    >>> demo_topology_path().name
+    'demo.yaml'
+    """
+    return Path(__file__).parent / "data" / "demo.yaml"
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'faultray_lab' has no attribute '{name}'")
+    value = getattr(importlib.import_module(f".{module}", __name__), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return __all__
