@@ -438,7 +438,7 @@ def _reverse_reachable(topo: Topology, target: int) -> set[int]:
 
 
 def _dijkstra(topo: Topology, start: int, weight: Sequence[float | None]) -> dict[int, float]:
-    """Least path weight from ``start`` to each dependent-reachable component (self-edges skipped)."""
+    """Least path weight from ``start`` to each reachable dependent (self-edges skipped)."""
     dist = {start: 0.0}
     heap = [(0.0, start)]
     dependents = topo.dependents

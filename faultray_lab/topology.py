@@ -143,7 +143,7 @@ class Component:
 
     @property
     def utilization(self) -> float:
-        """Max of connection share, cpu, memory and disk percent, counting values > 0 (SEMANTICS 1)."""
+        """Max of connection share, cpu, memory and disk percent over values > 0 (SEMANTICS 1)."""
         values = [self.cpu_percent, self.memory_percent, self.disk_percent]
         if self.max_connections > 0 and self.network_connections > 0:
             values.append(self.network_connections / self.max_connections * 100.0)
@@ -547,7 +547,8 @@ def topology_from_dict(
             raise fail(path, where, "missing or non-string 'id'", "give every component an id")
         _check_keys(rc, _COMPONENT_SCHEMA, path, where, fail)
         if cid in seen:
-            raise fail(path, where, f"duplicate component id '{cid}' (also components[{seen[cid]}])",
+            raise fail(path, where,
+                       f"duplicate component id '{cid}' (also components[{seen[cid]}])",
                        "give every component a unique id")
         seen[cid] = i
         comps.append(_component(rc, path, where, fail))
