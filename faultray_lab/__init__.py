@@ -30,12 +30,34 @@ _EXPORTS = {
     # scenarios and sweeps
     "Scenario": "scenarios", "generate_scenarios": "scenarios", "run_sweep": "scenarios",
     "resilience_score": "scenarios", "spofs": "scenarios", "single_fault_table": "scenarios",
+    "iter_scenarios": "scenarios", "count_scenarios": "scenarios", "risk_class": "scenarios",
+    "resilience_breakdown": "scenarios", "sweep_report": "scenarios",
+    "plot_risk_distribution": "plots",
     # availability and agents
     "availability_layers": "availability", "system_availability": "availability",
     "import_jaeger_dependencies": "availability",
+    "AvailabilitySummary": "availability", "SystemAvailability": "availability",
+    "CommonCause": "availability", "independent_product": "availability",
+    "common_cause_sweep": "availability", "failstop_availability": "availability",
+    "reproduce_dsb": "availability", "dsb_error_statistics": "availability",
+    "hallucination_probability": "agents", "agent_to_agent": "agents",
+    "chain_hallucination": "agents", "agent_hallucination": "agents",
+    "cross_layer_hallucination": "agents", "propagate_agent_hallucination": "agents",
+    "annotate_agents": "agents",
     # incidents, backtest, prospective validation
     "Incident": "incidents", "load_incidents": "incidents",
-    "Backtest": "backtest", "backtest": "backtest",
+    "Fault": "incidents", "Truth": "incidents", "load_incident": "incidents",
+    "Backtest": "backtest", "backtest": "backtest", "load_published": "backtest",
+    "register": "prospective", "score": "prospective", "verify_ledger": "prospective",
+    "ProspectiveScore": "prospective", "recovery_time_loo": "prospective",
+    "severity_ordinal_loo": "prospective", "robustness": "prospective",
+    "perturb_topology": "prospective",
+    # what-if widgets and figures (issue 3)
+    "what_if": "widgets", "WhatIfResult": "widgets", "plot_cascade": "plots",
+    "build_paper": "paper", "build_report": "report",
+    # terraform plan guard
+    "plan_to_topologies": "terraform", "check_plan": "terraform", "load_plan": "terraform",
+    "PlanCheck": "terraform", "TerraformPlan": "terraform",
 }
 
 __all__ = sorted([*_EXPORTS, "demo_topology_path", "__version__"])

@@ -189,6 +189,11 @@ class Topology:
     def __len__(self) -> int:
         return len(self.components)
 
+    def __hash__(self) -> int:
+        # consistent with the generated __eq__ (equal topologies share ids and edge count);
+        # the generated hash would fail on the components' parameter mappings
+        return hash((self.ids, len(self.dependencies)))
+
     @cached_property
     def ids(self) -> tuple[str, ...]:
         """Component ids in file order."""
