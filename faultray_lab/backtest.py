@@ -453,7 +453,7 @@ def load_published(path: str | os.PathLike[str]) -> tuple[dict[str, float], pd.D
 
     Examples
     --------
-    >>> summary, per = load_published("tests/data/paper-18-incidents.json")  # doctest: +SKIP
+    >>> summary, per = load_published("incidents/paper-18-published.json")  # doctest: +SKIP
     >>> summary["severity_accuracy"]  # doctest: +SKIP
     0.819
     """
@@ -474,7 +474,7 @@ def load_published(path: str | os.PathLike[str]) -> tuple[dict[str, float], pd.D
         raise InputError(name, None, "file not found", "check the path") from None
     except (KeyError, TypeError, ValueError) as exc:
         raise InputError(name, None, f"not a published backtest file ({exc!r})",
-                         "use tests/data/paper-18-incidents.json") from None
+                         "use incidents/paper-18-published.json") from None
     return summary, pd.DataFrame(rows)
 
 

@@ -360,7 +360,8 @@ def run_notebooks(notebook_dir: str, output: str, kernel: str = "python3",
         t0 = time.perf_counter()
         try:
             nb = pm.execute_notebook(str(book), None, parameters=params, kernel_name=kernel,
-                                     cwd=str(book.parent.resolve()), progress_bar=False)
+                                     cwd=str(book.parent.resolve()), progress_bar=False,
+                                     start_timeout=300)  # a busy machine starts kernels slowly
             rec["status"] = "ok"
             rec["summary"] = _notebook_summary(nb)
         except Exception as exc:  # noqa: BLE001 - any failure is recorded, the run goes on
@@ -618,7 +619,7 @@ def _add_figures(sub: Any) -> None:
     p.add_argument("--output", default="paper", help="paper folder (default paper/)")
     p.add_argument("--incidents", default="incidents/paper-18",
                    help="incident folder of the backtest (default incidents/paper-18)")
-    p.add_argument("--published", default="tests/data/paper-18-incidents.json",
+    p.add_argument("--published", default="incidents/paper-18-published.json",
                    help="published backtest results compared against ('none' to omit)")
     p.add_argument("--seed", type=int, default=0, help="bootstrap seed (default 0)")
     p.add_argument("--bootstrap", type=int, default=2000, metavar="N",

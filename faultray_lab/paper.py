@@ -51,7 +51,7 @@ METRIC_LABELS = {"precision": "precision", "recall": "recall", "f1": "F1",
 FIGURE_FORMATS = ("pdf", "png", "svg")
 DEFAULT_INCIDENTS = "incidents/paper-18"
 DEFAULT_PROSPECTIVE = "incidents/remodeled-18"
-DEFAULT_PUBLISHED = "tests/data/paper-18-incidents.json"
+DEFAULT_PUBLISHED = "incidents/paper-18-published.json"
 
 
 @dataclass(frozen=True, eq=False)

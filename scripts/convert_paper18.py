@@ -2,7 +2,7 @@
 
 Run once from the repository root; the output under ``incidents/paper-18/`` is committed as data::
 
-    python scripts/convert_paper18.py [tests/data/paper-18-incidents.json] [incidents/paper-18]
+    python scripts/convert_paper18.py [incidents/paper-18-published.json] [incidents/paper-18]
 
 Kept as published: the topology (component and edge order), the failed component, the ground
 truth (affected components, severity label, downtime) and the timeline, whose affected *services*
@@ -65,7 +65,7 @@ def to_yaml(doc: dict[str, Any], about: str) -> str:
 
 
 def main(argv: list[str]) -> int:
-    src = Path(argv[0] if argv else "tests/data/paper-18-incidents.json")
+    src = Path(argv[0] if argv else "incidents/paper-18-published.json")
     out = Path(argv[1] if len(argv) > 1 else f"incidents/{COHORT}")
     data = json.loads(src.read_text(encoding="utf-8"))
     about = ("Converted by scripts/convert_paper18.py from the published 18-incident backtest "

@@ -38,7 +38,7 @@ from faultray_lab.backtest import backtest, compare_published, load_published
 
 pd.set_option("display.precision", 3)
 pd.set_option("display.width", 160)
-PUBLISHED_FILE = Path("../tests/data/paper-18-incidents.json")
+PUBLISHED_FILE = Path("../incidents/paper-18-published.json")
 is_default = (Path(incident_dir).name == "paper-18" and rules == "faultray-v11"
               and severity_map == "published")
 incidents = fl.load_incidents(incident_dir)

@@ -32,7 +32,7 @@ from faultray_lab.topology import topology_from_dict
 
 ROOT = Path(__file__).resolve().parents[1]
 PAPER = ROOT / "incidents" / "paper-18"
-PUBLISHED = ROOT / "tests" / "data" / "paper-18-incidents.json"
+PUBLISHED = ROOT / "incidents" / "paper-18-published.json"
 
 
 @pytest.fixture(scope="module")

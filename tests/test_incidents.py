@@ -21,7 +21,7 @@ from faultray_lab.incidents import (
 
 ROOT = Path(__file__).resolve().parents[1]
 PAPER = ROOT / "incidents" / "paper-18"
-PUBLISHED = ROOT / "tests" / "data" / "paper-18-incidents.json"
+PUBLISHED = ROOT / "incidents" / "paper-18-published.json"
 SAMPLE = PAPER / "aws-s3-2017-02.yaml"
 
 

@@ -28,7 +28,7 @@ from faultray_lab.paper import (  # noqa: E402
 ROOT = Path(__file__).resolve().parents[1]
 PAPER = ROOT / "paper"
 INCIDENTS = ROOT / "incidents" / "paper-18"
-PUBLISHED = ROOT / "tests" / "data" / "paper-18-incidents.json"
+PUBLISHED = ROOT / "incidents" / "paper-18-published.json"
 PROSPECTIVE = ROOT / "incidents" / "remodeled-18"
 
 

@@ -277,7 +277,7 @@ def test_cli_predict_and_score(folder: Path, tmp_path: Path,
 # ---------------------------------------------------------------------------------------------
 def test_remodeled_cohort_matches_the_paper_incidents() -> None:
     remodeled = {i.id: i for i in load_incidents(REMODELED)}
-    ref = json.loads((ROOT / "tests" / "data" / "paper-18-incidents.json").read_text())
+    ref = json.loads((ROOT / "incidents" / "paper-18-published.json").read_text())
     assert set(remodeled) == {i["id"] for i in ref["incidents"]}
     for inc in ref["incidents"]:
         mine = remodeled[inc["id"]]
