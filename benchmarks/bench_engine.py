@@ -63,8 +63,10 @@ def _reference(ref_python: str, oracle: str, path: Path) -> float | None:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--sizes", type=int, nargs="+", default=[1000, 10000])
+    ap.add_argument("--sizes", type=int, nargs="*", default=[1000, 10000])
     ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--topology", nargs="*", default=[],
+                    help="extra topology files to measure (e.g. from the shared generator)")
     ap.add_argument("--ref-python")
     ap.add_argument("--oracle")
     args = ap.parse_args()
@@ -72,11 +74,16 @@ def main() -> None:
     print(f"{'n':>7} {'rules':<13} {'load_json_s':>11} {'load_yaml_s':>11} {'median_us':>10} "
           f"{'max_ms':>8} {'all_s':>7} {'ref_all_s':>9} {'speedup':>8}")
     with tempfile.TemporaryDirectory() as tmp:
-        for n in args.sizes:
-            topo = layered_topology(n, seed=args.seed)
-            data = topo.to_dict()
-            jpath, ypath = Path(tmp) / f"topo{n}.json", Path(tmp) / f"topo{n}.yaml"
-            jpath.write_text(json.dumps(data))
+        inputs: list[tuple[int, dict | None, Path]] = [
+            (n, layered_topology(n, seed=args.seed).to_dict(), Path(tmp) / f"topo{n}.json")
+            for n in args.sizes]
+        inputs += [(len(fl.load_topology(f)), None, Path(f)) for f in args.topology]
+        for n, data, jpath in inputs:
+            if data is None:
+                data = json.loads(jpath.read_text())
+            else:
+                jpath.write_text(json.dumps(data))
+            ypath = Path(tmp) / f"{jpath.stem}.yaml"
             ypath.write_text(yaml.safe_dump(data, sort_keys=False))
             load_json, load_yaml = _time_load(jpath), _time_load(ypath, repeat=1)
             loaded = fl.load_topology(jpath)
