@@ -199,15 +199,7 @@ def baseline_prediction(incident: Incident, name: str) -> list[str]:
     if name == "root-only":
         return [target]
     if name == "reverse-reachable":
-        start = topo.index[target]
-        seen = {start}
-        order = [start]
-        for i in order:  # breadth first: order grows while we walk it
-            for d, _ in topo.dependents[i]:
-                if d not in seen:
-                    seen.add(d)
-                    order.append(d)
-        return [topo.ids[i] for i in order]
+        return topo.reverse_reachable(target)
     raise InputError(None, "baseline", f"unknown baseline '{name}'",
                      f"use one of {', '.join(BASELINES)}")
 

@@ -168,21 +168,31 @@ def chain_severity(healths: Sequence[str], total_components: int, likelihood: fl
     >>> chain_severity(["down"], 9, 0.8)
     0.9
     """
-    n = len(healths)
-    if n == 0:
-        return 0.0
     down = sum(1 for h in healths if h == DOWN)
     over = sum(1 for h in healths if h == OVERLOADED)
     deg = sum(1 for h in healths if h == DEGRADED)
+    return severity_from_counts(down, over, deg, total_components, likelihood)
+
+
+def severity_from_counts(down: int, overloaded: int, degraded: int, total_components: int,
+                         likelihood: float) -> float:
+    """Severity (SEMANTICS 2.2) from the effect counts of a chain's raw effect list.
+
+    >>> severity_from_counts(6, 0, 0, 9, 0.8)
+    5.3
+    """
+    n = down + overloaded + degraded
+    if n == 0:
+        return 0.0
     total = max(total_components, n, 1)
-    impact = (down * 1.0 + over * 0.5 + deg * 0.25) / n
+    impact = (down * 1.0 + overloaded * 0.5 + degraded * 0.25) / n
     spread = n / total
     raw = impact * spread * 10
     if n <= 1:
-        raw = min(raw, 3.0 if down else 2.0 if over else 1.5)
+        raw = min(raw, 3.0 if down else 2.0 if overloaded else 1.5)
     elif spread < 0.3:
         raw = min(raw, 6.0)
-    if down == 0 and over == 0 and deg > 0:
+    if down == 0 and overloaded == 0 and degraded > 0:
         raw = min(raw, 4.0)
     return max(0.0, min(10.0, round(raw * likelihood, 1)))
 
@@ -414,7 +424,7 @@ def _agent_cross_layer(topo: Topology, target: int, effects: list[Effect]) -> No
     if not data_target and ttype != "external_api":
         return
     have = {e.component for e in effects}
-    reach = _reverse_reachable(topo, target)
+    reach = set(topo.dependents_closure(target))
     for a in topo.agent_positions:
         agent = topo.components[a]
         if a == target or a not in reach or agent.id in have:
@@ -422,19 +432,6 @@ def _agent_cross_layer(topo: Topology, target: int, effects: list[Effect]) -> No
         if ttype == "external_api" or agent.parameters.get("requires_grounding"):
             effects.append(Effect(agent.id, DEGRADED, 0.0, None, "R-agent",
                                   topo.ids[target]))
-
-
-def _reverse_reachable(topo: Topology, target: int) -> set[int]:
-    seen = {target}
-    stack = [target]
-    dependents = topo.dependents
-    while stack:
-        u = stack.pop()
-        for d, _ in dependents[u]:
-            if d not in seen:
-                seen.add(d)
-                stack.append(d)
-    return seen
 
 
 def _dijkstra(topo: Topology, start: int, weight: Sequence[float | None]) -> dict[int, float]:

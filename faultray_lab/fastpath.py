@@ -37,7 +37,13 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from .cascade import Cascade, chain_severity, simulate_fault, simulate_traffic_spike
+from .cascade import (
+    Cascade,
+    chain_severity,
+    severity_from_counts,
+    simulate_fault,
+    simulate_traffic_spike,
+)
 from .errors import InputError
 from .rules import (
     CPS,
@@ -63,29 +69,6 @@ def _builtin(rs: RuleSet) -> str | None:
     if rs == CPS:
         return "cps"
     return None
-
-
-def severity_from_counts(down: int, overloaded: int, degraded: int, total_components: int,
-                         likelihood: float) -> float:
-    """:func:`~faultray_lab.cascade.chain_severity` from the raw effect counts.
-
-    >>> severity_from_counts(6, 0, 0, 9, 0.8)
-    5.3
-    """
-    n = down + overloaded + degraded
-    if n == 0:
-        return 0.0
-    total = max(total_components, n, 1)
-    impact = (down * 1.0 + overloaded * 0.5 + degraded * 0.25) / n
-    spread = n / total
-    raw = impact * spread * 10
-    if n <= 1:
-        raw = min(raw, 3.0 if down else 2.0 if overloaded else 1.5)
-    elif spread < 0.3:
-        raw = min(raw, 6.0)
-    if down == 0 and overloaded == 0 and degraded > 0:
-        raw = min(raw, 4.0)
-    return max(0.0, min(10.0, round(raw * likelihood, 1)))
 
 
 def fingerprint(hmap: dict[int, int]) -> str:

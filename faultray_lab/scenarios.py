@@ -426,7 +426,7 @@ def _longest_entry_leaf_path(topology: Topology, limit: int = 100) -> int:
                 continue
             can = reach.get(leaf)
             if can is None:
-                can = reach[leaf] = _reaches(topology, leaf)
+                can = reach[leaf] = set(topology.dependents_closure(leaf))
             if e not in can:
                 continue
             path = [e]
@@ -450,19 +450,6 @@ def _longest_entry_leaf_path(topology: Topology, limit: int = 100) -> int:
                 on_path.add(nxt)
                 stack.append(iter(succ[nxt]))
     return best
-
-
-def _reaches(topology: Topology, target: int) -> set[int]:
-    seen = {target}
-    stack = [target]
-    dependents = topology.dependents
-    while stack:
-        u = stack.pop()
-        for d, _ in dependents[u]:
-            if d not in seen:
-                seen.add(d)
-                stack.append(d)
-    return seen
 
 
 def spofs(topology: Topology, rules: Any = "cps") -> Any:

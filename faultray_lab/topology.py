@@ -271,6 +271,29 @@ class Topology:
         """Positions of the ai_agent components, in component order."""
         return tuple(i for i, c in enumerate(self.components) if c.type == "ai_agent")
 
+    def dependents_closure(self, position: int) -> list[int]:
+        """Positions of ``position`` and every component that depends on it, directly or not,
+        in breadth-first order (plain reverse reachability, all edge types).
+
+        >>> t = Topology((Component("a"), Component("b"), Component("c")), (Dependency("b", "a"),))
+        >>> t.dependents_closure(0)
+        [0, 1]
+        """
+        seen = {position}
+        order = [position]
+        dependents = self.dependents
+        for i in order:  # the list grows while we walk it
+            for d, _ in dependents[i]:
+                if d not in seen:
+                    seen.add(d)
+                    order.append(d)
+        return order
+
+    def reverse_reachable(self, component_id: str) -> list[str]:
+        """Ids of ``component_id`` and everything that (transitively) depends on it, BFS order."""
+        self.component(component_id)
+        return [self.ids[i] for i in self.dependents_closure(self.index[component_id])]
+
     def find_cycle(self) -> list[str] | None:
         """One dependency cycle as a list of ids (self-edges included), or None for a DAG."""
         import networkx as nx
