@@ -67,6 +67,27 @@ def format_table(rows: Sequence[Sequence[Any]], header: Sequence[str]) -> str:
                      for r in cells)
 
 
+def _num(v: Any, nd: int = 3) -> str:
+    return "" if v is None or v != v else f"{v:.{nd}f}"
+
+
+def _method_table(summary: Any, baselines: Any, intervals: Any, keys: Sequence[str]) -> str:
+    """The engine's and each baseline's averages with their bootstrap 95% intervals."""
+    iv = intervals.set_index(["method", "metric"])
+    table = []
+    for method, summ in [("engine", summary), *baselines.to_dict(orient="index").items()]:
+        cells: list[Any] = [method, int(summ["n"])]
+        for k in keys:
+            nd = 2 if k == "downtime_mae_minutes" else 3
+            cell = _num(summ[k], nd)
+            if (method, k) in iv.index:
+                lo, hi = iv.loc[(method, k), "low"], iv.loc[(method, k), "high"]
+                cell += f" [{_num(lo, nd)}, {_num(hi, nd)}]"
+            cells.append(cell)
+        table.append(cells)
+    return format_table(table, ["method", "n", *keys])
+
+
 # ---------------------------------------------------------------------------------------------
 # simulate (engine)
 # ---------------------------------------------------------------------------------------------
@@ -250,9 +271,7 @@ def _cmd_backtest(args: argparse.Namespace) -> int:
         sys.stdout.write(bt.to_json())
         return 0
 
-    def f(v: Any, nd: int = 3) -> str:
-        return "" if v is None or v != v else f"{v:.{nd}f}"
-
+    f = _num
     rows = [(r["id"], len(r["predicted_affected"]), f(r["tp"], 0), f(r["fp"], 0), f(r["fn"], 0),
              f(r["f1"]), f"{r['predicted_severity']:.1f}", r["severity_label"] or "",
              f(r["severity_accuracy"]), f"{r['predicted_downtime_minutes']:g}",
@@ -260,23 +279,11 @@ def _cmd_backtest(args: argparse.Namespace) -> int:
             for r in bt.per_incident.to_dict(orient="records")]
     print(format_table(rows, ["incident", "predicted", "tp", "fp", "fn", "f1", "severity",
                               "label", "sev_acc", "downtime_min", "dt_error", "confidence"]))
-    iv = bt.intervals.set_index(["method", "metric"])
-    keys = ("precision", "recall", "f1", "severity_accuracy", "downtime_mae_minutes",
-            "confidence")
-    table = []
-    for method, summ in [("engine", bt.summary), *bt.baselines.to_dict(orient="index").items()]:
-        cells = [method, int(summ["n"])]
-        for k in keys:
-            nd = 2 if k == "downtime_mae_minutes" else 3
-            cell = f(summ[k], nd)
-            if (method, k) in iv.index:
-                lo, hi = iv.loc[(method, k), "low"], iv.loc[(method, k), "high"]
-                cell += f" [{f(lo, nd)}, {f(hi, nd)}]"
-            cells.append(cell)
-        table.append(cells)
     print(f"\n{args.rules}, severity map {args.severity_map}; 95% bootstrap intervals "
           f"(seed {args.seed}, {args.bootstrap} resamples)")
-    print(format_table(table, ["method", "n", *keys]))
+    print(_method_table(bt.summary, bt.baselines, bt.intervals,
+                        ("precision", "recall", "f1", "severity_accuracy",
+                         "downtime_mae_minutes", "confidence")))
     print(f"\ndiscrimination margin: engine F1 - {bt.best_baseline} F1 = {bt.margin:+.3f}")
     return 0
 
@@ -517,9 +524,7 @@ def _cmd_score(args: argparse.Namespace) -> int:
         sys.stdout.write(_dump_json(sc.to_dict()))
         return 0
 
-    def f(v: Any, nd: int = 3) -> str:
-        return "" if v is None or v != v else f"{v:.{nd}f}"
-
+    f = _num
     rows = [(r["id"], r["seq"], "post hoc" if r["truth_known_at_registration"] else "prospective",
              f(r["precision"]), f(r["recall"]), f(r["f1"]), f"{r['predicted_severity']:.1f}",
              f(r["severity_accuracy"]), f"{r['predicted_downtime_minutes']:g}",
@@ -527,22 +532,11 @@ def _cmd_score(args: argparse.Namespace) -> int:
             for r in sc.per_incident.to_dict(orient="records")]
     print(format_table(rows, ["incident", "seq", "registration", "precision", "recall", "f1",
                               "severity", "sev_acc", "downtime_min", "dt_error"]))
-    iv = sc.intervals.set_index(["method", "metric"])
-    keys = ("precision", "recall", "f1", "severity_accuracy", "downtime_mae_minutes")
-    table = []
-    for method, summ in [("engine", sc.summary), *sc.baselines.to_dict(orient="index").items()]:
-        cells = [method, int(summ["n"])]
-        for k in keys:
-            nd = 2 if k == "downtime_mae_minutes" else 3
-            cell = f(summ[k], nd)
-            if (method, k) in iv.index:
-                lo, hi = iv.loc[(method, k), "low"], iv.loc[(method, k), "high"]
-                cell += f" [{f(lo, nd)}, {f(hi, nd)}]"
-            cells.append(cell)
-        table.append(cells)
     print(f"\nregistered predictions ({sc.rules}); {sc.summary['n_prospective']} of "
           f"{sc.summary['n']} registered before their truth was known; 95% bootstrap intervals")
-    print(format_table(table, ["method", "n", *keys]))
+    print(_method_table(sc.summary, sc.baselines, sc.intervals,
+                        ("precision", "recall", "f1", "severity_accuracy",
+                         "downtime_mae_minutes")))
     print(f"\ndiscrimination margin: engine F1 - {sc.best_baseline} F1 = {sc.margin:+.3f}")
     return 0
 
