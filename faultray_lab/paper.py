@@ -350,8 +350,17 @@ def paper_figures(bts: Mapping[str, Any], topology: Any, runs: Mapping[str, Any]
     skips them.
     """
     from . import plots
+    from .availability import (
+        SHARED_NETWORK_BETAS,
+        availability_layers,
+        common_cause_sweep,
+        reproduce_dsb,
+        shared_network_example,
+    )
     from .cascade import simulate_fault
+    from .scenarios import run_sweep
 
+    shared, members, replica = shared_network_example()
     out: dict[str, Callable[[], Any]] = {
         "cascade_demo": lambda: plots.plot_cascade(topology, simulate_fault(topology,
                                                                              "postgres")),
@@ -359,22 +368,18 @@ def paper_figures(bts: Mapping[str, Any], topology: Any, runs: Mapping[str, Any]
                                                     runs["breaker app-1 -> postgres"]]),
         "backtest_metrics": lambda: plots.plot_backtest(bts["faultray-v11"]),
         "backtest_downtime": lambda: plots.plot_downtime_error(bts["faultray-v11"]),
+        "availability_layers": lambda: plots.plot_availability_layers(
+            availability_layers(topology)),
+        "risk_distribution": lambda: plots.plot_risk_distribution(
+            run_sweep(topology, rules="faultray-v11", progress=False)),
+        # the same calls as notebooks/04_availability.ipynb
+        "availability_common_cause": lambda: plots.plot_common_cause(common_cause_sweep(
+            shared, members, SHARED_NETWORK_BETAS, trials=200_000, seed=seed,
+            availability=replica)),
+        "dsb_reproduction": lambda: plots.plot_dsb_reproduction(
+            reproduce_dsb(trials=200_000, seed=seed)),
     }
     notes: list[str] = []
-    if hasattr(plots, "plot_availability_layers"):
-        from .availability import availability_layers
-
-        out["availability_layers"] = lambda: plots.plot_availability_layers(
-            availability_layers(topology))
-    else:
-        notes.append("availability_layers skipped: plots.plot_availability_layers is missing")
-    if hasattr(plots, "plot_risk_distribution"):
-        from .scenarios import run_sweep
-
-        out["risk_distribution"] = lambda: plots.plot_risk_distribution(
-            run_sweep(topology, rules="faultray-v11", progress=False))
-    else:
-        notes.append("risk_distribution skipped: plots.plot_risk_distribution is missing")
     if prospective is not None and Path(prospective).is_dir():
         out.update(_prospective_figures(prospective, seed))
     else:

@@ -637,13 +637,11 @@ def plot_availability_layers(summary: Any, ax: Any = None) -> Any:
         values = [min(v, top) for v in rows["nines"]]
         colors = [PALETTE["vermillion"] if b else PALETTE["sky"] for b in rows["binding"]]
         ax.barh(names, values, color=colors, height=0.6)
-        for y, (name, r) in enumerate(rows.iterrows()):
+        for y, (_, r) in enumerate(rows.iterrows()):
             label = "1 (no loss)" if r["availability"] >= 1.0 else f"{r['availability']:.6f}"
             if r["binding"]:
                 label += "  binding"
-            ax.text(min(r["nines"], top) - 0.05, y, label, va="center", ha="right",
-                    fontsize=6, color="black")
-            del name
+            ax.text(0.05, y, label, va="center", ha="left", fontsize=6, color="black")
         if ceiling_n != float("inf"):
             ax.axvline(ceiling_n, color=PALETTE["vermillion"], lw=1, ls="--",
                        label=f"ceiling {summary.ceiling:.6f}")
@@ -653,7 +651,8 @@ def plot_availability_layers(summary: Any, ax: Any = None) -> Any:
         ax.set_xlim(0, top)
         ax.set_xlabel("nines, -log10(1 - A)")
         ax.set_title(f"Five-layer availability (binding: {summary.binding_layer})")
-        ax.legend(frameon=False, loc="lower right", fontsize=6)
+        ax.legend(frameon=False, loc="upper center", bbox_to_anchor=(0.5, -0.22), ncol=2,
+                  fontsize=6)
     return fig
 
 

@@ -498,3 +498,30 @@ def test_inclusion_exclusion_count_used_above():
                                           for i in range(n_services)))
     ie = sum((-1) ** j * math.comb(3, j) * math.comb(6 - 2 * j, 4 - 2 * j) for j in range(3))
     assert total == ie
+
+
+def test_failstop_samplers_agree_with_exact_on_dsb():
+    data = load_dsb()
+    topo = import_jaeger_dependencies(demo_topology_path().parent / "dsb-social-network.json",
+                                      replicas=data["replicas_in_repl_mode"])
+    ex = failstop_availability(topo, data["client"], data["endpoints"], 0.5, method="exact")
+    for sampler in ("table", "shuffle"):
+        r = failstop_availability(topo, data["client"], data["endpoints"], 0.5, trials=100_000,
+                                  seed=11, sampler=sampler)
+        assert abs(r.aggregate - ex.aggregate) <= 4 * r.standard_error
+        for name, v in r.endpoints.items():
+            assert abs(v - ex.endpoints[name]) < 0.01
+    with pytest.raises(InputError):
+        failstop_availability(topo, data["client"], data["endpoints"], 0.5, sampler="magic")
+
+
+def test_components_built_in_code_are_checked():
+    from faultray_lab.topology import Component, Topology
+
+    for bad in ({"mtbf_hours": -10.0}, {"mttr_minutes": float("nan")}, {"replicas": 0},
+                {"packet_loss_rate": -0.1}):
+        t = Topology((Component("a", "app_server", **bad),))
+        with pytest.raises(InputError):
+            availability_layers(t)
+        with pytest.raises(InputError):
+            system_availability(t)
