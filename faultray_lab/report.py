@@ -149,11 +149,10 @@ def class_counts(sweep: Any) -> str:
 
 
 def risk_figure(sweep: Any) -> Any:
-    """The risk distribution of a sweep, or None while that plot is not available."""
-    from . import plots
+    """The risk distribution of a sweep (critical and warning thresholds marked)."""
+    from .plots import plot_risk_distribution
 
-    fn = getattr(plots, "plot_risk_distribution", None)
-    return None if fn is None else fn(sweep)
+    return plot_risk_distribution(sweep)
 
 
 def spof_section(topology: Topology, rules: str = "cps") -> tuple[Any, str]:
@@ -180,12 +179,11 @@ def availability_section(topology: Topology) -> tuple[Any, str]:
 
 
 def availability_figure(topology: Topology) -> Any:
-    """The availability layers figure, or None while that plot is not available."""
-    from . import plots
+    """The availability layers figure, binding layer highlighted."""
     from .availability import availability_layers
+    from .plots import plot_availability_layers
 
-    fn = getattr(plots, "plot_availability_layers", None)
-    return None if fn is None else fn(availability_layers(topology))
+    return plot_availability_layers(availability_layers(topology))
 
 
 def single_failures(topology: Topology, rules: str = "cps") -> Any:

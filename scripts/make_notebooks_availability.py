@@ -8,8 +8,9 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-import nbformat
-from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
+from nbgen import write  # scripts/nbgen.py, beside this file
+
+ROOT = Path(__file__).resolve().parents[1]
 
 CELLS = [
     ("md", """# Availability: the five-layer ceiling, correlated failures and the DSB reproduction
@@ -178,33 +179,11 @@ weight); under `faultray-v11` from the reference's cross-layer rule."""),
 ]
 
 
-def build(cells: list[tuple[str, str]]) -> nbformat.NotebookNode:
-    nb = new_notebook()
-    for kind, src in cells:
-        if kind == "md":
-            nb.cells.append(new_markdown_cell(src))
-        else:
-            cell = new_code_cell(src)
-            if kind == "parameters":
-                cell.metadata["tags"] = ["parameters"]
-            nb.cells.append(cell)
-    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3",
-                                 "language": "python"}
-    nb.metadata["language_info"] = {"name": "python"}
-    for i, cell in enumerate(nb.cells):  # stable cell ids: regeneration does not churn git
-        cell["id"] = f"cell-{i:02d}"
-    return nb
 
-
-def main() -> int:
-    root = Path(__file__).resolve().parents[1]
-    path = root / "notebooks" / "04_availability.ipynb"
-    nb = build(CELLS)
-    nbformat.validate(nb)
-    path.write_text(nbformat.writes(nb) + "\n", encoding="utf-8")
-    print(f"wrote {path.relative_to(root)}")
+def main(argv: list[str]) -> int:  # noqa: ARG001 - no arguments
+    write(CELLS, ROOT / "notebooks" / "04_availability.ipynb")
     return 0
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    raise SystemExit(main(sys.argv[1:]))

@@ -8,8 +8,9 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-import nbformat
-from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
+from nbgen import write  # scripts/nbgen.py, beside this file
+
+ROOT = Path(__file__).resolve().parents[1]
 
 CELLS = [
     ("md", """# Reproducing the published 18-incident backtest
@@ -103,31 +104,9 @@ print("\\n".join(p.name for p in paths))"""),
 ]
 
 
-def build() -> nbformat.NotebookNode:
-    cells = []
-    for kind, src in CELLS:
-        if kind == "md":
-            cells.append(new_markdown_cell(src))
-        else:
-            cell = new_code_cell(src)
-            if kind in ("parameters", "summary"):
-                cell.metadata["tags"] = [kind]
-            cells.append(cell)
-    nb = new_notebook(cells=cells)
-    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3",
-                                 "language": "python"}
-    nb.metadata["language_info"] = {"name": "python"}
-    for i, cell in enumerate(nb.cells):  # stable ids: same bytes on every run
-        cell["id"] = f"cell-{i:02d}"
-    return nb
-
 
 def main(argv: list[str]) -> int:
-    out = Path(argv[0] if argv else "notebooks/01_reproduce_backtest.ipynb")
-    from faultray_lab.fileio import atomic_write_text
-
-    atomic_write_text(out, nbformat.writes(build()) + "\n")
-    print(f"wrote {out}")
+    write(CELLS, Path(argv[0]) if argv else ROOT / "notebooks" / "01_reproduce_backtest.ipynb")
     return 0
 
 

@@ -8,8 +8,9 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-import nbformat
-from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
+from nbgen import write  # scripts/nbgen.py, beside this file
+
+ROOT = Path(__file__).resolve().parents[1]
 
 WHAT_IF = [
     ("md", """# What-if exploration
@@ -133,12 +134,7 @@ display(Markdown(report.score_section(topo)))"""),
 sweep = report.run_report_sweep(topo, rules)
 display(Markdown(report.class_counts(sweep)))
 display(report.table(report.top_risks(sweep, top_n), 1))
-fig = report.risk_figure(sweep)
-if fig is None:
-    display(Markdown("*(risk distribution figure skipped: plots.plot_risk_distribution is "
-                     "not available)*"))
-else:
-    report.show(fig, alt="risk distribution of the default scenarios")"""),
+report.show(report.risk_figure(sweep), alt="risk distribution of the default scenarios")"""),
     ("code", """display(Markdown("## Single points of failure"))
 table, text = report.spof_section(topo, rules)
 display(Markdown(text))
@@ -148,46 +144,19 @@ if len(table):
 table, text = report.availability_section(topo)
 display(Markdown(text))
 display(report.table(table, 8))
-fig = report.availability_figure(topo)
-if fig is None:
-    display(Markdown("*(availability figure skipped: plots.plot_availability_layers is not "
-                     "available)*"))
-else:
-    report.show(fig, alt="availability layers")"""),
+report.show(report.availability_figure(topo), alt="availability layers")"""),
     ("code", """display(Markdown("## Every single failure"))
 display(report.table(report.single_failures(topo, rules), 1))
 display(Markdown(report.footer(topo)))"""),
 ]
 
 
-def build(cells: list[tuple[str, str]], kernel: bool = True) -> nbformat.NotebookNode:
-    nb = new_notebook()
-    for kind, src in cells:
-        if kind == "md":
-            nb.cells.append(new_markdown_cell(src))
-        else:
-            cell = new_code_cell(src)
-            if kind == "parameters":
-                cell.metadata["tags"] = ["parameters"]
-            nb.cells.append(cell)
-    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3",
-                                 "language": "python"}
-    nb.metadata["language_info"] = {"name": "python"}
-    for i, cell in enumerate(nb.cells):  # stable cell ids: regeneration does not churn git
-        cell["id"] = f"cell-{i:02d}"
-    return nb
 
-
-def main() -> int:
-    root = Path(__file__).resolve().parents[1]
-    for cells, path in ((WHAT_IF, root / "notebooks" / "02_what_if.ipynb"),
-                        (REPORT, root / "faultray_lab" / "data" / "report.ipynb")):
-        nb = build(cells)
-        nbformat.validate(nb)
-        path.write_text(nbformat.writes(nb) + "\n", encoding="utf-8")
-        print(f"wrote {path.relative_to(root)}")
+def main(argv: list[str]) -> int:  # noqa: ARG001 - no arguments
+    write(WHAT_IF, ROOT / "notebooks" / "02_what_if.ipynb")
+    write(REPORT, ROOT / "faultray_lab" / "data" / "report.ipynb")
     return 0
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    raise SystemExit(main(sys.argv[1:]))
