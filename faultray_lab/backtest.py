@@ -305,7 +305,7 @@ def _clean(v: Any) -> Any:
     return v
 
 
-def _averages(df: pd.DataFrame, metrics: Mapping[str, str]) -> dict[str, float]:
+def averages(df: pd.DataFrame, metrics: Mapping[str, str]) -> dict[str, float]:
     scored = df[df["severity_label"].notna()]
     out: dict[str, float] = {"n": int(len(scored))}
     for key, col in metrics.items():
@@ -376,25 +376,25 @@ def backtest(
     per = pd.DataFrame(rows)
     base = pd.DataFrame(base_rows)
 
-    summary = _averages(per, SUMMARY_METRICS)
+    summary = averages(per, SUMMARY_METRICS)
     baselines = pd.DataFrame(
-        {name: _averages(base[base["method"] == name], SUMMARY_METRICS) for name in BASELINES}
+        {name: averages(base[base["method"] == name], SUMMARY_METRICS) for name in BASELINES}
     ).T
     baselines["n"] = baselines["n"].astype(int)
     best = max(BASELINES, key=lambda b: (baselines.loc[b, "f1"], -BASELINES.index(b)))
     margin = summary["f1"] - float(baselines.loc[best, "f1"])
-    intervals = _bootstrap(per, base, best, seed, n_boot)
+    intervals = bootstrap_intervals(per, base, best, seed, n_boot)
     return Backtest(
         per_incident=per, summary=summary, baselines=baselines, baseline_incidents=base,
         intervals=intervals, margin=margin, best_baseline=best,
-        down_summary=_averages(per, DOWN_METRICS),
+        down_summary=averages(per, DOWN_METRICS),
         rules=str(rules_name),
         severity_map=severity_map if isinstance(severity_map, str) else "custom",
         seed=seed, n_boot=n_boot, cascades=cascades,
     )
 
 
-def _bootstrap(per: pd.DataFrame, base: pd.DataFrame, best: str, seed: int,
+def bootstrap_intervals(per: pd.DataFrame, base: pd.DataFrame, best: str, seed: int,
                n_boot: int) -> pd.DataFrame:
     """Percentile bootstrap 95% intervals; one set of resamples shared by every method."""
     scored_ids = per.loc[per["severity_label"].notna(), "id"].tolist()

@@ -56,9 +56,9 @@ from .backtest import (
     BASELINES,
     ORDINAL_SEVERITY,
     SUMMARY_METRICS,
-    _averages,
-    _bootstrap,
+    averages,
     backtest,
+    bootstrap_intervals,
     predicted_downtime_minutes,
     score_prediction,
 )
@@ -570,11 +570,11 @@ def score(
     # the baselines: the backtest's own, on the same (verified) incidents
     bt = backtest(scored, rules=reg["rules"], severity_map=severity_map, seed=seed, n_boot=1)
     base, baselines = bt.baseline_incidents, bt.baselines
-    summary = _averages(per, SUMMARY_METRICS)
+    summary = averages(per, SUMMARY_METRICS)
     summary["n_prospective"] = int((~per["truth_known_at_registration"].astype(bool)).sum())
     best = max(BASELINES, key=lambda b: (baselines.loc[b, "f1"], -BASELINES.index(b)))
     margin = summary["f1"] - float(baselines.loc[best, "f1"])
-    intervals = _bootstrap(per, base, best, seed, n_boot)
+    intervals = bootstrap_intervals(per, base, best, seed, n_boot)
     return ProspectiveScore(per_incident=per, summary=summary, baselines=baselines,
                             baseline_incidents=base, intervals=intervals, margin=margin,
                             best_baseline=best, rules=reg["rules"])
