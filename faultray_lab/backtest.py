@@ -306,6 +306,7 @@ def _clean(v: Any) -> Any:
 
 
 def averages(df: pd.DataFrame, metrics: Mapping[str, str]) -> dict[str, float]:
+    """Plain means of ``metrics`` (key -> column) over the scored incidents, plus ``n``."""
     scored = df[df["severity_label"].notna()]
     out: dict[str, float] = {"n": int(len(scored))}
     for key, col in metrics.items():
