@@ -389,12 +389,14 @@ def run_notebooks(notebook_dir: str, output: str, kernel: str = "python3",
 
 def _cmd_reproduce(args: argparse.Namespace) -> int:
     import time
+    from pathlib import Path
 
     t0 = time.perf_counter()
     summary = run_notebooks(args.notebooks, args.output, kernel=args.kernel)
     n_ok = sum(r["status"] == "ok" for r in summary["notebooks"])
+    target = Path(args.output) / "summary.json"
     print(f"{n_ok} of {len(summary['notebooks'])} notebooks ok, {len(summary['figures'])} "
-          f"figure files; wrote {args.output}/summary.json in {time.perf_counter() - t0:.1f} s")
+          f"figure files; wrote {target} in {time.perf_counter() - t0:.1f} s")
     for r in summary["notebooks"]:
         if r["status"] != "ok":
             print(f"  {r['notebook']}: {r['error']}")
