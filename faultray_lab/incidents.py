@@ -52,7 +52,7 @@ from typing import Any
 
 from .errors import InputError
 from .rules import FAULT_TYPES
-from .topology import Topology, _Locator, _suggest, parse_text, read_text, topology_from_dict
+from .topology import LineLocator, Topology, parse_text, read_text, suggest, topology_from_dict
 
 #: Severity labels an incident's truth may carry (as published).
 SEVERITY_LABELS = ("critical", "major", "high", "medium", "minor", "low")
@@ -238,7 +238,7 @@ def incident_from_dict(data: Any, *, source: str = "<memory>", text: str | None 
     >>> inc.fault
     Fault(component='db', type='component_down')
     """
-    loc = _Locator(text)
+    loc = LineLocator(text)
 
     def fail(path: tuple[Any, ...], problem: str, fix: str) -> InputError:
         where = "".join(f".{p}" if isinstance(p, str) else f"[{p}]" for p in path).lstrip(".")
@@ -288,7 +288,7 @@ def _check_keys(obj: Mapping[str, Any], keys: tuple[str, ...], path: tuple[Any, 
     for key in obj:
         if key not in keys:
             raise fail(path + (key,), f"unknown key '{key}'",
-                       _suggest(str(key), keys, f"valid keys here: {', '.join(keys)}"))
+                       suggest(str(key), keys, f"valid keys here: {', '.join(keys)}"))
 
 
 def _text(obj: Mapping[str, Any], key: str, path: tuple[Any, ...], fail: Any) -> str:
@@ -333,7 +333,7 @@ def _component_id(v: Any, topo: Topology, path: tuple[Any, ...], what: str, fail
                    "write one of the topology's component ids")
     if v not in topo.index:
         raise fail(path, f"{what} '{v}' is not a component of the topology",
-                   _suggest(v, topo.ids, f"use one of {', '.join(topo.ids)}"))
+                   suggest(v, topo.ids, f"use one of {', '.join(topo.ids)}"))
     return v
 
 
@@ -347,7 +347,7 @@ def _fault(raw: Any, topo: Topology, fail: Any) -> Fault:
     ftype = raw.get("type", "component_down")
     if ftype not in FAULT_TYPES:
         raise fail(("fault", "type"), f"unknown fault type {ftype!r}",
-                   _suggest(str(ftype), FAULT_TYPES, f"use one of {', '.join(FAULT_TYPES)}"))
+                   suggest(str(ftype), FAULT_TYPES, f"use one of {', '.join(FAULT_TYPES)}"))
     return Fault(comp, ftype)
 
 
@@ -379,7 +379,7 @@ def _truth(raw: Any, topo: Topology, fail: Any) -> Truth:
     label = raw["severity"]
     if label not in SEVERITY_LABELS:
         raise fail(path + ("severity",), f"unknown severity label {label!r}",
-                   _suggest(str(label), SEVERITY_LABELS,
+                   suggest(str(label), SEVERITY_LABELS,
                             f"use one of {', '.join(SEVERITY_LABELS)}"))
     downtime = _number(raw["downtime_minutes"], path + ("downtime_minutes",),
                        "downtime_minutes", fail)

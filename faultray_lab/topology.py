@@ -33,6 +33,7 @@ from typing import Any
 import yaml
 
 from .errors import InputError
+from .yamlio import load_yaml
 
 try:  # the C loader is ~10x faster; fall back to the pure-Python one
     _YamlLoader: Any = yaml.CSafeLoader
@@ -209,7 +210,7 @@ class Topology:
         i = self.index.get(component_id)
         if i is None:
             raise InputError(self.source, None, f"unknown component id '{component_id}'",
-                             _suggest(component_id, self.ids, "use one of the topology's ids"))
+                             suggest(component_id, self.ids, "use one of the topology's ids"))
         return self.components[i]
 
     @cached_property
@@ -462,7 +463,7 @@ def parse_text(text: str, name: str) -> Any:
                              "fix the JSON syntax at that line (a validator such as "
                              "`python -m json.tool` shows it)", line=exc.lineno) from None
     try:
-        data = yaml.load(text, Loader=_YamlLoader)  # noqa: S506 - a safe loader
+        data = load_yaml(text)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
@@ -476,7 +477,7 @@ def parse_text(text: str, name: str) -> Any:
     return data
 
 
-class _Locator:
+class LineLocator:
     """Find the line of a key path in YAML/JSON text, parsing the node tree only when needed."""
 
     def __init__(self, text: str | None) -> None:
@@ -516,7 +517,7 @@ class _Locator:
         return best
 
 
-def _suggest(word: str, choices: tuple[str, ...] | list[str], otherwise: str) -> str:
+def suggest(word: str, choices: tuple[str, ...] | list[str], otherwise: str) -> str:
     near = difflib.get_close_matches(str(word), list(choices), n=1, cutoff=0.5)
     if near:
         return f"did you mean '{near[0]}'?"
@@ -542,7 +543,7 @@ def topology_from_dict(
     >>> t.components[0].replicas
     2
     """
-    loc = _Locator(text)
+    loc = LineLocator(text)
     pre = "".join(f".{p}" if isinstance(p, str) else f"[{p}]" for p in path_prefix).lstrip(".")
 
     def fail(path: tuple[Any, ...], where: str, problem: str, fix: str) -> InputError:
@@ -598,11 +599,11 @@ def topology_from_dict(
                 raise fail(path, where, f"missing '{key}'", f"add the {key} component id")
             if v not in seen:
                 raise fail(path + (key,), where, f"{key} '{v}' is not a component id",
-                           _suggest(v, ids, "add that component or fix the id"))
+                           suggest(v, ids, "add that component or fix the id"))
         et = rd.get("type", "requires")
         if et not in EDGE_TYPES:
             raise fail(path + ("type",), where, f"unknown dependency type '{et}'",
-                       _suggest(et, EDGE_TYPES, f"use one of {', '.join(EDGE_TYPES)}"))
+                       suggest(et, EDGE_TYPES, f"use one of {', '.join(EDGE_TYPES)}"))
         if (s, t) in pairs:
             raise fail(path, where, f"duplicate dependency {s} -> {t} "
                        f"(also dependencies[{pairs[(s, t)]}])", "keep one edge per pair")
@@ -634,7 +635,7 @@ def _check_keys(obj: Mapping[str, Any], schema: Mapping[str, Any], path: tuple[A
         kind = schema.get(key)
         if kind is None:
             raise fail(kpath, kwhere, f"unknown key '{key}'",
-                       _suggest(key, tuple(schema), f"valid keys here: {', '.join(schema)}"))
+                       suggest(key, tuple(schema), f"valid keys here: {', '.join(schema)}"))
         if value is None:
             continue
         if isinstance(kind, dict):
@@ -679,7 +680,7 @@ def _component(rc: Mapping[str, Any], path: tuple[Any, ...], where: str, fail: A
     ctype = rc.get("type", "custom")
     if ctype not in COMPONENT_TYPES:
         raise fail(path + ("type",), where, f"unknown component type '{ctype}'",
-                   _suggest(ctype, COMPONENT_TYPES,
+                   suggest(ctype, COMPONENT_TYPES,
                             f"use one of {', '.join(COMPONENT_TYPES)}"))
     replicas = rc.get("replicas", 1)
     if isinstance(replicas, float) and replicas.is_integer():
