@@ -50,6 +50,7 @@ _EXPORTS = {
     "Backtest": "backtest", "backtest": "backtest", "load_published": "backtest",
     "register": "prospective", "score": "prospective", "verify_ledger": "prospective",
     "ProspectiveScore": "prospective", "recovery_time_loo": "prospective",
+    "recovery_candidates": "prospective",
     "severity_ordinal_loo": "prospective", "robustness": "prospective",
     "perturb_topology": "prospective",
     # what-if widgets and figures (issue 3)

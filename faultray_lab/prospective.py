@@ -14,7 +14,8 @@ The published backtest is post hoc. This module makes prospective validation rou
   the ledger's chain is broken.
 * :func:`recovery_time_loo`: a transparent log-linear (ridge) model of the downtime from facts
   known before the outage, evaluated by leave-one-out beside the published propagation-time
-  estimate, a constant-median baseline and per-class medians.
+  estimate, a constant-median baseline and per-class medians. :func:`recovery_candidates` lists
+  every recovery-time model tried (:data:`RECOVERY_CANDIDATES`) with its leave-one-out errors.
 * :func:`severity_ordinal_loo`: an ordinal label predicted from the severity score with
   thresholds fitted by leave-one-out; accuracy and a confusion matrix.
 * :func:`robustness`: F1 under perturbed topologies (edges dropped or added, replicas changed) at
@@ -794,6 +795,251 @@ def recovery_time_loo(
                             for m in RECOVERY_METHODS}).T
     metrics["n"] = metrics["n"].astype(int)
     return RecoveryResult(pred, metrics, fit_recovery_model(df, features, alpha))
+
+
+# ---------------------------------------------------------------------------------------------
+# Recovery-time candidates: every model tried, with its leave-one-out numbers (forking paths)
+# ---------------------------------------------------------------------------------------------
+#: Class keys of the per-class and partial-pooling candidates.
+RECOVERY_CLASS_KEYS = ("stateful_affected", "load_fault")
+#: Features of the median (LAD) regression candidate: overload-class fault, state to restore.
+LAD_FEATURES = ("load_fault", "stateful_affected")
+#: Weights of the ridge model (against the constant median, in log space) tried by the blend.
+BLEND_WEIGHTS = (0.0, 0.25, 0.5, 0.75, 1.0)
+
+
+def _log_minutes(df: pd.DataFrame) -> np.ndarray:
+    return np.log10(np.maximum(df["downtime_minutes"].to_numpy(dtype=float), LOG_FLOOR_MINUTES))
+
+
+def shrinkage_weights(train: pd.DataFrame, keys: Sequence[str] = RECOVERY_CLASS_KEYS,
+                      ) -> dict[tuple[Any, ...], tuple[int, float, float]]:
+    """Empirical-Bayes shrinkage of per-class means of log10 minutes, estimated on ``train``.
+
+    One-way random-effects model: class means scatter around the overall level with variance
+    ``tau2`` (method-of-moments estimate, floored at 0), incidents around their class mean with
+    the pooled within-class variance ``s2``. A class with ``n`` incidents keeps the weight
+    ``B = tau2 / (tau2 + s2 / n)`` on its own mean (0: all pooled, 1: no pooling).
+
+    Returns ``{class: (n, mean_log10, B)}``.
+
+    Examples
+    --------
+    >>> df = pd.DataFrame({"k": [0, 0, 0, 1, 1, 1],
+    ...                    "downtime_minutes": [10, 12, 8, 1000, 1200, 800]})
+    >>> w = shrinkage_weights(df, ("k",))
+    >>> round(w[(1,)][2], 2)      # classes far apart, tight within: little shrinkage
+    1.0
+    >>> flat = df.assign(k=[0, 1, 0, 1, 0, 1])
+    >>> shrinkage_weights(flat, ("k",))[(0,)][2]   # no between-class signal: fully pooled
+    0.0
+    """
+    y = _log_minutes(train)
+    groups: dict[tuple[Any, ...], list[float]] = {}
+    for key, v in zip(train[list(keys)].itertuples(index=False, name=None), y, strict=True):
+        groups.setdefault(tuple(key), []).append(float(v))
+    n_tot, k = len(y), len(groups)
+    if k < 2 or n_tot <= k:
+        return {g: (len(v), float(np.mean(v)), 0.0) for g, v in groups.items()}
+    s2 = sum(float(np.sum((np.array(v) - np.mean(v)) ** 2)) for v in groups.values()) / (
+        n_tot - k)
+    grand = float(np.mean(y))
+    between = sum(len(v) * (float(np.mean(v)) - grand) ** 2 for v in groups.values())
+    denom = n_tot - sum(len(v) ** 2 for v in groups.values()) / n_tot
+    tau2 = max(0.0, (between - (k - 1) * s2) / denom)
+    out = {}
+    for g, v in groups.items():
+        b = 0.0 if tau2 == 0.0 else tau2 / (tau2 + s2 / len(v))
+        out[g] = (len(v), float(np.mean(v)), float(b))
+    return out
+
+
+def partial_pooling_predict(train: pd.DataFrame, row: Mapping[str, Any],
+                            keys: Sequence[str] = RECOVERY_CLASS_KEYS,
+                            deviations: bool = False) -> float:
+    """Downtime (minutes) of ``row``: its class mean in log10 minutes shrunk toward the training
+    median by :func:`shrinkage_weights`; an unseen class gets the training median.
+
+    With ``deviations`` the median is moved by the shrunk deviation of the class mean from the
+    overall mean instead (``median + B (class mean - overall mean)``), which removes the upward
+    pull of a right-skewed class mean.
+
+    >>> df = pd.DataFrame({"k": [0, 0, 0, 1, 1, 1],
+    ...                    "downtime_minutes": [10, 10, 10, 1000, 1000, 1000]})
+    >>> round(partial_pooling_predict(df, {"k": 1}, ("k",)))
+    1000
+    """
+    y = _log_minutes(train)
+    center = float(np.median(y))
+    ref = float(np.mean(y)) if deviations else center
+    n, mean, b = shrinkage_weights(train, keys).get(tuple(row[k] for k in keys), (0, ref, 0.0))
+    return float(10.0 ** (center + b * (mean - ref)))
+
+
+def fit_lad(train: pd.DataFrame, features: Sequence[str] = LAD_FEATURES,
+            ) -> tuple[tuple[str, ...], np.ndarray]:
+    """Least-absolute-deviation (median) regression of log10 minutes, by linear programming.
+
+    Features constant in ``train`` are dropped. Returns ``(features kept, coefficients)`` with
+    the intercept first.
+
+    >>> df = pd.DataFrame({"x": [0, 0, 0, 1, 1, 1], "downtime_minutes": [10, 10, 1e4, 1e3, 1e3, 1]})
+    >>> feats, b = fit_lad(df, ("x",))
+    >>> [round(float(v), 6) for v in b]
+    [1.0, 2.0]
+    """
+    from scipy.optimize import linprog
+
+    y = _log_minutes(train)
+    keep = tuple(f for f in features if train[f].astype(float).nunique() > 1)
+    x = np.column_stack([np.ones(len(y)), train[list(keep)].to_numpy(dtype=float)])
+    n, p = x.shape
+    # minimise sum(u + v) subject to x b + u - v = y, u, v >= 0, b free
+    cost = np.concatenate([np.zeros(p), np.ones(2 * n)])
+    a_eq = np.hstack([x, np.eye(n), -np.eye(n)])
+    bounds = [(None, None)] * p + [(0, None)] * (2 * n)
+    res = linprog(cost, A_eq=a_eq, b_eq=y, bounds=bounds, method="highs")
+    return keep, np.asarray(res.x[:p], dtype=float)
+
+
+def _lad_predict(train: pd.DataFrame, test: pd.DataFrame) -> float:
+    feats, b = fit_lad(train)
+    x = np.concatenate([[1.0], test[list(feats)].to_numpy(dtype=float)[0]])
+    return float(10.0 ** (x @ b))
+
+
+def _blend_log(train: pd.DataFrame, test: pd.DataFrame, w: float) -> float:
+    ridge = math.log10(float(fit_recovery_model(train).predict(test)[0]))
+    med = float(np.median(_log_minutes(train)))
+    return w * ridge + (1.0 - w) * med
+
+
+def blend_weight(train: pd.DataFrame, weights: Sequence[float] = BLEND_WEIGHTS) -> float:
+    """The ridge weight of the median/ridge blend with the smallest inner leave-one-out mean
+    absolute log10 error on ``train`` (ties go to the smaller weight, i.e. toward the median).
+
+    >>> df = pd.DataFrame({"log10_affected": [0.0, 0.2, 0.4, 0.6, 0.8],
+    ...     "stateful_affected": [0] * 5, "load_fault": [0] * 5, "log10_max_replicas": [0.0] * 5,
+    ...     "downtime_minutes": [10.0, 40.0, 160.0, 640.0, 2560.0]})
+    >>> blend_weight(df)
+    1.0
+    """
+    if len(train) < 2:
+        return 0.0
+    y = _log_minutes(train)
+    errs = []
+    for w in weights:
+        e = [abs(_blend_log(train.drop(index=train.index[j]), train.iloc[[j]], w) - y[j])
+             for j in range(len(train))]
+        errs.append(float(np.mean(e)))
+    return float(weights[int(np.argmin(errs))])
+
+
+def _blend_predict(train: pd.DataFrame, test: pd.DataFrame) -> float:
+    return float(10.0 ** _blend_log(train, test, blend_weight(train)))
+
+
+@dataclass(frozen=True)
+class RecoveryCandidate:
+    """One recovery-time model evaluated by leave-one-out.
+
+    ``predict(train, test)`` returns the downtime in minutes of the single row ``test`` from the
+    rows ``train`` only; ``kind`` is ``baseline``, ``earlier`` (tried before this list was
+    fixed) or ``pre-registered`` (chosen, with its settings, before its score was seen).
+    """
+
+    name: str
+    kind: str
+    description: str
+    predict: Callable[[pd.DataFrame, pd.DataFrame], float]
+
+
+#: Every recovery-time model evaluated so far, in the order they were tried.
+RECOVERY_CANDIDATES = (
+    RecoveryCandidate("constant median", "baseline",
+                      "median downtime of the training incidents",
+                      lambda tr, te: float(np.median(tr["downtime_minutes"].to_numpy(float)))),
+    RecoveryCandidate("published propagation estimate", "baseline",
+                      "the cascade's propagation time (no fitting)",
+                      lambda tr, te: float(te["propagation_minutes"].iloc[0])),
+    RecoveryCandidate("recovery model (log-linear)", "earlier",
+                      "ridge (alpha 1) of log10 minutes on " + ", ".join(RECOVERY_FEATURES),
+                      lambda tr, te: float(fit_recovery_model(tr).predict(te)[0])),
+    RecoveryCandidate("per-class median", "earlier",
+                      "median of the same class (stateful_affected, load_fault), >= 3 members",
+                      lambda tr, te: _class_median_predict(tr, te.iloc[0], RECOVERY_CLASS_KEYS,
+                                                           3)),
+    RecoveryCandidate("partial pooling (empirical Bayes)", "pre-registered",
+                      "class means of log10 minutes shrunk toward the median, shrinkage "
+                      "estimated per fold", lambda tr, te: partial_pooling_predict(tr, te.iloc[0])),
+    RecoveryCandidate("median regression (LAD)", "pre-registered",
+                      "least absolute deviations of log10 minutes on " + ", ".join(LAD_FEATURES),
+                      _lad_predict),
+    RecoveryCandidate("median/ridge blend (nested LOO)", "pre-registered",
+                      "log-space blend of median and ridge, weight by inner leave-one-out",
+                      _blend_predict),
+    RecoveryCandidate("partial pooling of deviations", "post hoc",
+                      "median + shrunk deviation of the class mean from the overall mean (added "
+                      "after the pre-registered pooling lost; never eligible as default)",
+                      lambda tr, te: partial_pooling_predict(tr, te.iloc[0], deviations=True)),
+)
+
+
+def candidate_loo(table: pd.DataFrame,
+                  candidates: Sequence[RecoveryCandidate] = RECOVERY_CANDIDATES,
+                  ) -> pd.DataFrame:
+    """Leave-one-out predictions of every candidate over the rows of ``table`` with truth.
+
+    Each prediction is made from the other rows only. Columns: ``id``, ``downtime_minutes`` and
+    one per candidate.
+    """
+    df = table[table["downtime_minutes"].notna()].reset_index(drop=True)
+    rows = []
+    for i in range(len(df) if len(df) >= 2 else 0):
+        train, test = df.drop(index=i).reset_index(drop=True), df.iloc[[i]]
+        rows.append({"id": df.loc[i, "id"],
+                     "downtime_minutes": float(df.loc[i, "downtime_minutes"]),
+                     **{c.name: c.predict(train, test) for c in candidates}})
+    return pd.DataFrame(rows, columns=["id", "downtime_minutes", *(c.name for c in candidates)])
+
+
+def recovery_candidates(
+    cohorts: Mapping[str, Sequence[Incident] | pd.DataFrame],
+    rules: str | RuleSet = "faultray-v11",
+    candidates: Sequence[RecoveryCandidate] = RECOVERY_CANDIDATES,
+) -> pd.DataFrame:
+    """Every recovery-time candidate's leave-one-out errors on each cohort (the forking paths).
+
+    One row per candidate and cohort: ``candidate``, ``kind``, ``description``, ``cohort``, the
+    :func:`downtime_errors` columns and ``beats_baselines`` (mean absolute log10 error below both
+    the constant median's and the published estimate's on that cohort).
+
+    Examples
+    --------
+    >>> df = pd.DataFrame({"id": list("abcde"), "log10_affected": [0.0, 0.3, 0.6, 0.9, 1.2],
+    ...     "stateful_affected": [0, 0, 1, 1, 1], "load_fault": [1, 0, 0, 0, 0],
+    ...     "log10_max_replicas": [0.0] * 5, "propagation_minutes": [1.0] * 5,
+    ...     "downtime_minutes": [10.0, 20.0, 400.0, 800.0, 900.0]})
+    >>> t = recovery_candidates({"toy": df})
+    >>> len(t) == len(RECOVERY_CANDIDATES)
+    True
+    """
+    out = []
+    for cohort, incs in cohorts.items():
+        table = incs if isinstance(incs, pd.DataFrame) else recovery_table(incs, rules)
+        pred = candidate_loo(table, candidates)
+        errs = {c.name: (downtime_errors(pred[c.name], pred["downtime_minutes"]) if len(pred)
+                         else {"n": 0}) for c in candidates}
+        bar = min(errs.get("constant median", {}).get("mae_log10", math.inf),
+                  errs.get("published propagation estimate", {}).get("mae_log10", math.inf))
+        for c in candidates:
+            e = errs[c.name]
+            out.append({"candidate": c.name, "kind": c.kind, "description": c.description,
+                        "cohort": cohort, **e,
+                        "beats_baselines": bool(e.get("mae_log10", math.inf) < bar)})
+    cols = ["candidate", "kind", "description", "cohort", "n", "mae_minutes",
+            "median_ae_minutes", "mae_log10", "within_factor_2", "beats_baselines"]
+    return pd.DataFrame(out).reindex(columns=cols)
 
 
 # ---------------------------------------------------------------------------------------------

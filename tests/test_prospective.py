@@ -10,6 +10,7 @@ import shutil
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
 import yaml
 from hypothesis import given, settings
@@ -21,16 +22,24 @@ from faultray_lab.errors import InputError
 from faultray_lab.incidents import load_incidents
 from faultray_lab.prospective import (
     GENESIS_HASH,
+    RECOVERY_CANDIDATES,
     RECOVERY_METHODS,
+    RecoveryCandidate,
     apply_thresholds,
     baseline_margins,
+    candidate_loo,
+    fit_lad,
     fit_thresholds,
+    partial_pooling_predict,
     perturb_topology,
+    recovery_candidates,
+    recovery_table,
     recovery_time_loo,
     register,
     robustness,
     score,
     severity_ordinal_loo,
+    shrinkage_weights,
     verify_ledger,
 )
 
@@ -331,6 +340,87 @@ def test_recovery_loo_is_leave_one_out(folder: Path) -> None:
     assert pred.loc["beta", "constant median"] == pytest.approx(np.median([240, 120]))
     one = recovery_time_loo(load_incidents(folder)[:1])
     assert len(one.predictions) == 0 and one.model is None
+
+
+@pytest.fixture(scope="module")
+def remodeled_table():
+    return recovery_table(load_incidents(REMODELED))
+
+
+def test_recovery_candidates_never_see_the_held_out_incident(remodeled_table) -> None:
+    seen: list[tuple[str, set[str]]] = []
+
+    def spy(train, test) -> float:
+        seen.append((str(test["id"].iloc[0]), set(train["id"])))
+        return 1.0
+
+    candidates = (*RECOVERY_CANDIDATES, RecoveryCandidate("spy", "test", "", spy))
+    base = candidate_loo(remodeled_table, candidates)
+    assert len(seen) == 18 and all(held not in train and len(train) == 17
+                                   for held, train in seen)
+    names = [c.name for c in RECOVERY_CANDIDATES]
+    for k in (0, 9, 15):
+        # a wildly different truth for incident k cannot change k's own prediction
+        moved = remodeled_table.copy()
+        moved.loc[k, "downtime_minutes"] = moved.loc[k, "downtime_minutes"] * 1000 + 7
+        again = candidate_loo(moved, RECOVERY_CANDIDATES)
+        assert again.loc[k, names].tolist() == pytest.approx(base.loc[k, names].tolist())
+        # ... while it does enter the other incidents' training folds
+        ridge = "recovery model (log-linear)"
+        assert not np.allclose(again.drop(index=k)[ridge], base.drop(index=k)[ridge])
+
+
+def test_shrinkage_is_estimated_per_fold(remodeled_table) -> None:
+    df = remodeled_table
+    pooled = candidate_loo(df)["partial pooling (empirical Bayes)"]
+    for i in range(len(df)):
+        train = df.drop(index=i).reset_index(drop=True)
+        assert pooled[i] == pytest.approx(partial_pooling_predict(train, df.loc[i]))
+    w_all = shrinkage_weights(df)
+    w_fold = shrinkage_weights(df.drop(index=15))   # without the 43200-minute outlier
+    assert w_fold != w_all
+    for n, _mean, b in w_all.values():
+        assert 0.0 <= b <= 1.0 and n >= 1
+    # no spread between classes: fully pooled, the prediction is the training median
+    flat = pd.DataFrame({"stateful_affected": [0, 1] * 3, "load_fault": [0] * 6,
+                         "downtime_minutes": [10.0, 10.0, 100.0, 100.0, 1000.0, 1000.0]})
+    assert all(b == 0.0 for _, _, b in shrinkage_weights(flat).values())
+    assert partial_pooling_predict(flat, flat.loc[0]) == pytest.approx(100.0)
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.lists(st.tuples(st.integers(0, 1), st.integers(0, 1), st.integers(1, 50000)),
+                min_size=3, max_size=12))
+def test_lad_minimises_absolute_log_error(rows: list[tuple[int, int, int]]) -> None:
+    df = pd.DataFrame(rows, columns=["load_fault", "stateful_affected", "downtime_minutes"])
+    feats, b = fit_lad(df)
+    y = np.log10(df["downtime_minutes"].to_numpy(float))
+    x = np.column_stack([np.ones(len(df)), df[list(feats)].to_numpy(float)])
+    loss = np.abs(y - x @ b).sum()
+    # no worse than the median alone, nor than least squares
+    med = np.zeros(x.shape[1])
+    med[0] = np.median(y)
+    ols = np.linalg.lstsq(x, y, rcond=None)[0]
+    assert loss <= np.abs(y - x @ med).sum() + 1e-7
+    assert loss <= np.abs(y - x @ ols).sum() + 1e-7
+
+
+def test_recovery_candidates_list_every_model_on_both_cohorts(remodeled_table) -> None:
+    paper = load_incidents(PAPER)
+    t = recovery_candidates({"remodeled-18": remodeled_table, "paper-18": paper})
+    assert len(t) == 2 * len(RECOVERY_CANDIDATES) and (t["n"] == 18).all()
+    assert set(t["kind"]) == {"baseline", "earlier", "pre-registered", "post hoc"}
+    # the shared methods agree with recovery_time_loo
+    for cohort, incs in (("remodeled-18", remodeled_table), ("paper-18", paper)):
+        loo = recovery_time_loo(incs).metrics["mae_log10"]
+        got = t[t["cohort"] == cohort].set_index("candidate")["mae_log10"]
+        for m in RECOVERY_METHODS:
+            assert got[m] == pytest.approx(loo[m])
+        bar = min(got["constant median"], got["published propagation estimate"])
+        flags = t[t["cohort"] == cohort].set_index("candidate")["beats_baselines"]
+        assert flags.tolist() == (got < bar).tolist()
+    empty = recovery_candidates({"one": remodeled_table.iloc[:1]})
+    assert (empty["n"] == 0).all() and not empty["beats_baselines"].any()
 
 
 @settings(max_examples=60, deadline=None)
