@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from faultray_lab import demo_topology_path, load_topology, simulate_fault, topology_from_dict
+from faultray_lab import simulate_fault, topology_from_dict
 from faultray_lab.agents import (
     agent_hallucination,
     agent_to_agent,
@@ -19,11 +19,6 @@ from faultray_lab.agents import (
     source_hallucination,
 )
 from faultray_lab.errors import InputError
-
-
-@pytest.fixture(scope="module")
-def demo():
-    return load_topology(demo_topology_path())
 
 
 # ---------------------------------------------------------------------------------------------

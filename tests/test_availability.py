@@ -12,7 +12,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from faultray_lab import demo_topology_path, load_topology, topology_from_dict
+from faultray_lab import demo_topology_path, topology_from_dict
 from faultray_lab.availability import (
     MAX_EXACT_VARIABLES,
     CommonCause,
@@ -38,11 +38,6 @@ from faultray_lab.errors import InputError
 
 GOLDEN = {"software": 0.99840875, "hardware": 0.99890197, "theoretical": 0.99880208,
           "operational": 0.99947603, "external": 1.0}
-
-
-@pytest.fixture(scope="module")
-def demo():
-    return load_topology(demo_topology_path())
 
 
 def _topo(comps, deps=()):

@@ -13,11 +13,6 @@ from faultray_lab.topology import topology_from_dict
 DATA = Path(__file__).parent / "data"
 
 
-@pytest.fixture(scope="module")
-def demo() -> fl.Topology:
-    return fl.load_topology(fl.demo_topology_path())
-
-
 # SEMANTICS 2.1 item 6: component_down of each demo component under faultray-v11
 DEMO_V11 = {
     "nginx": ({"nginx": "down"}, 0.9),

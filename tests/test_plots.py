@@ -14,7 +14,7 @@ from hypothesis import strategies as st  # noqa: E402
 from matplotlib.colors import to_hex  # noqa: E402
 from matplotlib.patches import FancyArrowPatch  # noqa: E402
 
-from faultray_lab import demo_topology_path, load_topology, simulate_fault  # noqa: E402
+from faultray_lab import simulate_fault  # noqa: E402
 from faultray_lab.plots import (  # noqa: E402
     EDGE_STYLES,
     HEALTH_COLORS,
@@ -25,15 +25,9 @@ from faultray_lab.plots import (  # noqa: E402
 from faultray_lab.topology import Component, Dependency, Topology  # noqa: E402
 
 
-@pytest.fixture(scope="module")
-def demo() -> Topology:
-    return load_topology(demo_topology_path())
-
-
 @pytest.fixture(autouse=True)
-def _close_figures():
-    yield
-    plt.close("all")
+def _close_figures(close_figures):
+    """Every test here closes its figures (the shared fixture in conftest.py)."""
 
 
 def _node_colors(fig, topo):

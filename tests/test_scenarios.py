@@ -26,11 +26,6 @@ from faultray_lab.scenarios import (
 from faultray_lab.topology import Component, Dependency, Topology
 
 
-@pytest.fixture(scope="module")
-def demo() -> Topology:
-    return fl.load_topology(fl.demo_topology_path())
-
-
 def test_demo_count_and_order(demo: Topology) -> None:
     s = generate_scenarios(demo)
     assert len(s) == 255 == count_scenarios(demo)

@@ -6,12 +6,11 @@ import matplotlib
 
 matplotlib.use("agg")
 
-import matplotlib.pyplot as plt  # noqa: E402
 import pytest  # noqa: E402
 from hypothesis import given, settings  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
 
-from faultray_lab import InputError, demo_topology_path, load_topology, simulate_fault  # noqa: E402
+from faultray_lab import InputError, demo_topology_path, simulate_fault  # noqa: E402
 from faultray_lab.rules import FAULT_TYPES  # noqa: E402
 from faultray_lab.topology import Component, Dependency, Topology  # noqa: E402
 from faultray_lab.widgets import (  # noqa: E402
@@ -29,15 +28,9 @@ from faultray_lab.widgets import (  # noqa: E402
 PNG = b"\x89PNG\r\n\x1a\n"
 
 
-@pytest.fixture(scope="module")
-def demo() -> Topology:
-    return load_topology(demo_topology_path())
-
-
 @pytest.fixture(autouse=True)
-def _close_figures():
-    yield
-    plt.close("all")
+def _close_figures(close_figures):
+    """Every test here closes its figures (the shared fixture in conftest.py)."""
 
 
 # ---- apply_changes ----------------------------------------------------------------------------
