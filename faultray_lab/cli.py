@@ -302,96 +302,13 @@ def _add_reproduce(sub: Any) -> None:
     p.set_defaults(func=_cmd_reproduce)
 
 
-def _notebook_summary(nb: Any) -> list[Any]:
-    """The JSON outputs of the cells tagged ``summary`` of an executed notebook."""
-    out = []
-    for cell in nb.cells:
-        if cell.cell_type != "code" or "summary" not in cell.metadata.get("tags", []):
-            continue
-        for o in cell.get("outputs", []):
-            data = o.get("data", {})
-            if "application/json" in data:
-                out.append(data["application/json"])
-    return out
-
-
-def _versions() -> dict[str, str]:
-    """Versions of Python and the libraries a reproduction depends on (for summary.json)."""
-    import platform
-    from importlib.metadata import PackageNotFoundError, version
-
-    out = {"python": platform.python_version()}
-    for pkg in ("faultray-lab", "numpy", "scipy", "pandas", "networkx", "matplotlib",
-                "papermill"):
-        try:
-            out[pkg] = version(pkg)
-        except PackageNotFoundError:
-            out[pkg] = "not installed"
-    return out
-
-
-def run_notebooks(notebook_dir: str, output: str, kernel: str = "python3",
-                  progress: bool = True) -> dict[str, Any]:
-    """Execute every notebook of ``notebook_dir`` with papermill; see ``faultray-lab reproduce``.
-
-    Returns the summary that is also written to ``output/summary.json``.
-    """
-    import hashlib
-    import time
-    from pathlib import Path
-
-    import nbformat
-    import papermill as pm
-    from tqdm import tqdm
-
-    from .fileio import atomic_write_text
-
-    src = Path(notebook_dir)
-    if not src.is_dir():
-        raise InputError(str(src), None, "no such notebook folder",
-                         "run from the repository root or pass --notebooks")
-    books = sorted(p for p in src.glob("*.ipynb") if not p.name.startswith("."))
-    if not books:
-        raise InputError(str(src), None, "no notebooks (*.ipynb) in this folder",
-                         "pass the folder that holds the notebooks")
-    out = Path(output).resolve()
-    figures = out / "figures"
-    records = []
-    bar = tqdm(books, desc="notebooks", unit="nb", disable=not progress, file=sys.stderr)
-    for book in bar:
-        bar.set_postfix_str(book.name)
-        declared = pm.inspect_notebook(str(book))
-        params = {"output_dir": str(figures)} if "output_dir" in declared else {}
-        rec: dict[str, Any] = {"notebook": book.name, "parameters": params,
-                               "sha256": hashlib.sha256(book.read_bytes()).hexdigest()}
-        t0 = time.perf_counter()
-        try:
-            nb = pm.execute_notebook(str(book), None, parameters=params, kernel_name=kernel,
-                                     cwd=str(book.parent.resolve()), progress_bar=False,
-                                     start_timeout=300)  # a busy machine starts kernels slowly
-            rec["status"] = "ok"
-            rec["summary"] = _notebook_summary(nb)
-        except Exception as exc:  # noqa: BLE001 - any failure is recorded, the run goes on
-            nb = None
-            rec["status"] = "failed"
-            rec["error"] = (str(exc).strip().splitlines() or [type(exc).__name__])[-1][:500]
-        if nb is not None:
-            atomic_write_text(out / "notebooks" / book.name, nbformat.writes(nb) + "\n")
-        bar.write(f"{book.name}: {rec['status']} in {time.perf_counter() - t0:.1f} s",
-                  file=sys.stderr)
-        records.append(rec)
-    summary = {"versions": _versions(), "notebooks": records,
-               "figures": sorted(p.name for p in figures.glob("*")) if figures.is_dir() else [],
-               "ok": all(r["status"] == "ok" for r in records)}
-    atomic_write_text(out / "summary.json", _dump_json(summary))
-    return summary
-
-
 def _cmd_reproduce(args: argparse.Namespace) -> int:
     import time
     from pathlib import Path
 
     t0 = time.perf_counter()
+    from .notebooks import run_notebooks
+
     summary = run_notebooks(args.notebooks, args.output, kernel=args.kernel)
     n_ok = sum(r["status"] == "ok" for r in summary["notebooks"])
     target = Path(args.output) / "summary.json"

@@ -19,11 +19,9 @@ Examples
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import os
 import tempfile
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -239,34 +237,6 @@ def notebook_to_html(nb: Any, title: str) -> str:
     return body
 
 
-@contextlib.contextmanager
-def _kernel_log(path: Path) -> Iterator[None]:
-    """Send the kernel process's own log lines (written to file descriptor 2) to ``path``.
-
-    They are shown on stderr only if the execution fails.
-    """
-    import sys
-
-    sys.stderr.flush()
-    saved = os.dup(2)
-    failed = False
-    try:
-        with open(path, "wb") as log:
-            os.dup2(log.fileno(), 2)
-            try:
-                yield
-            except BaseException:
-                failed = True
-                raise
-            finally:
-                sys.stderr.flush()
-                os.dup2(saved, 2)
-    finally:
-        os.close(saved)
-        if failed and path.exists():
-            sys.stderr.write(path.read_text(errors="replace")[-4000:])
-
-
 def build_report(topology_path: str | os.PathLike[str], output: str | os.PathLike[str],
                  rules: str = "cps", top_n: int = 10, kernel: str = "python3",
                  timeout: int = 900) -> Path:
@@ -297,9 +267,7 @@ def build_report(topology_path: str | os.PathLike[str], output: str | os.PathLik
     InputError
         A bad topology file, rule set or ``top_n``.
     """
-    import nbformat
-    import papermill as pm
-
+    from .notebooks import execute_notebook
     from .rules import get_ruleset
 
     topo = load_topology(topology_path)  # bad input fails here, before a kernel starts
@@ -309,13 +277,10 @@ def build_report(topology_path: str | os.PathLike[str], output: str | os.PathLik
                          "use for example 10")
     with tempfile.TemporaryDirectory(prefix="faultray-report-") as tmp:
         executed = Path(tmp) / "report.ipynb"
-        with _kernel_log(Path(tmp) / "kernel.log"):
-            pm.execute_notebook(
-                str(REPORT_NOTEBOOK), str(executed),
-                parameters={"topology_path": str(Path(topology_path).resolve()), "rules": rs,
-                            "top_n": top_n},
-                kernel_name=kernel, progress_bar=False, cwd=tmp, execution_timeout=timeout,
-                start_timeout=300, log_output=False)  # a busy machine starts kernels slowly
-        nb = nbformat.read(executed, as_version=4)
+        nb = execute_notebook(
+            REPORT_NOTEBOOK, executed,
+            parameters={"topology_path": str(Path(topology_path).resolve()), "rules": rs,
+                        "top_n": top_n},
+            cwd=tmp, kernel=kernel, timeout=timeout)
     html = notebook_to_html(nb, report_title(topo))
     return atomic_write_text(output, html)

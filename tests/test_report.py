@@ -141,12 +141,12 @@ def test_report_screenshot_is_not_blank(report, tmp_path):
 def test_kernel_log_shown_only_on_failure(tmp_path, capfd):
     import os
 
-    from faultray_lab.report import _kernel_log
+    from faultray_lab.notebooks import kernel_log
 
-    with _kernel_log(tmp_path / "ok.log"):
+    with kernel_log(tmp_path / "ok.log"):
         os.write(2, b"kernel noise\n")
     assert "kernel noise" not in capfd.readouterr().err
-    with pytest.raises(RuntimeError), _kernel_log(tmp_path / "bad.log"):
+    with pytest.raises(RuntimeError), kernel_log(tmp_path / "bad.log"):
         os.write(2, b"kernel traceback\n")
         raise RuntimeError("cell failed")
     assert "kernel traceback" in capfd.readouterr().err
