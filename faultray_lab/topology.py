@@ -33,7 +33,7 @@ from typing import Any
 import yaml
 
 from .errors import InputError
-from .yamlio import load_yaml
+from .yamlio import DuplicateKeyError, load_yaml
 
 try:  # the C loader is ~10x faster; fall back to the pure-Python one
     _YamlLoader: Any = yaml.CSafeLoader
@@ -457,13 +457,23 @@ def parse_text(text: str, name: str) -> Any:
     """Parse JSON (``.json``) or YAML text, turning parser errors into one InputError."""
     if name.endswith(".json"):
         try:
-            return json.loads(text)
+            return json.loads(text, object_pairs_hook=_unique_keys)
+        except _DuplicateJSONKey as exc:
+            raise InputError(name, None, f"duplicate key '{exc.args[0]}' in one object",
+                             "keep one of them (a JSON reader would silently keep the last)"
+                             ) from None
         except json.JSONDecodeError as exc:
             raise InputError(name, f"column {exc.colno}", f"malformed JSON: {exc.msg}",
                              "fix the JSON syntax at that line (a validator such as "
                              "`python -m json.tool` shows it)", line=exc.lineno) from None
     try:
         data = load_yaml(text)
+    except DuplicateKeyError as exc:
+        mark = exc.problem_mark
+        raise InputError(name, f"column {mark.column + 1}" if mark else None,
+                         exc.problem.replace("found duplicate", "duplicate") + " in one mapping",
+                         "keep one of them (YAML readers silently keep the last)",
+                         line=mark.line + 1 if mark else None) from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
@@ -475,6 +485,19 @@ def parse_text(text: str, name: str) -> Any:
         raise InputError(name, None, "the file holds no data",
                          "write a mapping with 'components' and 'dependencies'")
     return data
+
+
+class _DuplicateJSONKey(ValueError):
+    pass
+
+
+def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for k, v in pairs:
+        if k in out:
+            raise _DuplicateJSONKey(k)
+        out[k] = v
+    return out
 
 
 class LineLocator:

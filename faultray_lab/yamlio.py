@@ -5,8 +5,10 @@ a 10,000-component topology take seconds. :func:`load_yaml` builds the Python ob
 from libyaml's event stream and resolves the common plain scalars (decimal integers and floats,
 booleans, nulls, words) itself. Anything unusual (explicit tags, merge keys, complex keys, other
 scalar forms such as dates, octal or sexagesimal numbers) is resolved by PyYAML's own safe
-resolver and constructor, so the result always equals ``yaml.safe_load``; a test checks it on
-every YAML file of the repository and on generated documents.
+resolver and constructor, so the result equals ``yaml.safe_load``; a test checks it on every
+YAML file of the repository and on generated documents. One deliberate difference: a key that
+appears twice in one mapping is an error (:class:`DuplicateKeyError`), where PyYAML silently
+keeps the last value, which hides typos in hand-written topologies.
 
 Examples
 --------
@@ -36,6 +38,10 @@ for _w in ("~", "null", "Null", "NULL", ""):
 _INT = re.compile(r"-?(?:0|[1-9][0-9]*)")
 _FLOAT = re.compile(r"-?(?:0|[1-9][0-9]*)\.[0-9]+")
 _LETTER = re.compile(r"[A-Za-z]")
+
+
+class DuplicateKeyError(yaml.MarkedYAMLError):
+    """A mapping holds the same key twice (``problem_mark`` points at the second one)."""
 
 
 class _Fallback(Exception):
@@ -78,11 +84,11 @@ def load_yaml(text: str) -> Any:
 def _from_events(text: str) -> Any:
     slow = _SlowScalars()
     anchors: dict[str, Any] = {}
-    stack: list[list[Any]] = []  # [container, pending key or _NOKEY]
+    stack: list[list[Any]] = []  # [container, pending key or _NOKEY, typed keys seen]
     nokey = _NOKEY
     root: list[Any] = []
 
-    def add(value: Any) -> None:
+    def add(value: Any, mark: Any = None) -> None:
         if not stack:
             if root:
                 raise _Fallback  # several documents: let PyYAML report it
@@ -95,6 +101,11 @@ def _from_events(text: str) -> Any:
         elif top[1] is nokey:
             if isinstance(value, dict | list):
                 raise _Fallback  # complex keys
+            typed = (type(value), value)  # 1 and True are equal keys but not duplicates
+            if typed in top[2]:
+                raise DuplicateKeyError("while reading a mapping", None,
+                                        f"found duplicate key {value!r}", mark)
+            top[2].add(typed)
             top[1] = value
         else:
             container[top[1]] = value
@@ -114,7 +125,7 @@ def _from_events(text: str) -> Any:
                 value = ev.value
             if ev.anchor:
                 anchors[ev.anchor] = value
-            add(value)
+            add(value, ev.start_mark)
         elif kind is mapping_start or kind is sequence_start:
             if ev.tag is not None and ev.tag != "!" and not ev.implicit:
                 raise _Fallback
@@ -122,11 +133,11 @@ def _from_events(text: str) -> Any:
             if ev.anchor:
                 anchors[ev.anchor] = new
             add(new)
-            stack.append([new, nokey])
+            stack.append([new, nokey, set()])
         elif kind in ends:
             stack.pop()
         elif kind is yaml.AliasEvent:
-            add(anchors[ev.anchor])
+            add(anchors[ev.anchor], ev.start_mark)
     return root[0] if root else None
 
 

@@ -48,6 +48,11 @@ CASES = [
     ("empty file", ".yaml", "  \n", ["the file is empty"]),
     ("malformed YAML", ".yaml", "components:\n  - id: [web\n", ["malformed YAML", ":"]),
     ("malformed JSON", ".json", '{"components": [}', ["malformed JSON", ":1:"]),
+    ("duplicate YAML key", ".yaml",
+     GOOD.replace("    replicas: 2", "    replicas: 2\n    replicas: 3"),
+     ["duplicate key 'replicas' in one mapping", ":7:", "keep one of them"]),
+    ("duplicate JSON key", ".json", '{"components": [{"id": "a", "id": "b"}]}',
+     ["duplicate key 'id' in one object", "keep one of them"]),
     ("top level not a mapping", ".yaml", "- a\n- b\n", ["not a mapping"]),
     ("no components", ".yaml", "components: []\n", ["no components"]),
 ]

@@ -65,3 +65,12 @@ def test_syntax_errors_keep_their_mark() -> None:
     with pytest.raises(yaml.YAMLError) as info:
         load_yaml("a: [1, 2\nb: 3\n")
     assert info.value.problem_mark is not None  # type: ignore[attr-defined]
+
+
+def test_duplicate_keys_are_an_error_with_their_line() -> None:
+    from faultray_lab.yamlio import DuplicateKeyError
+
+    with pytest.raises(DuplicateKeyError) as info:
+        load_yaml("components:\n  - id: a\n    type: cache\n    type: database\n")
+    assert info.value.problem_mark.line == 3  # type: ignore[union-attr]
+    assert load_yaml("- {id: a}\n- {id: a}\n") == [{"id": "a"}, {"id": "a"}]  # not one mapping
