@@ -55,6 +55,7 @@ from .rules import (
     fault_likelihood,
     first_match,
     get_ruleset,
+    merged_likelihood,
     traffic_likelihood,
 )
 from .topology import HEALTH_ORDER, HEALTH_RANK, Topology
@@ -526,15 +527,8 @@ class Evaluator:
     def merged(self, s: Any) -> tuple[dict[int, int], tuple[int, int, int], float, Chain | None]:
         """(health map, raw counts, likelihood, the single chain if there is only one)."""
         chains = self.scenario_chains(s)
-        likes = [c.likelihood for c in chains if c.has_effects]
-        like = min(likes) if likes else 1.0
-        n = len(self.topology)
-        if n >= 10:
-            r = len(s.faults) / n
-            if r >= 0.9:
-                like = min(like, 0.05)
-            elif r >= 0.5:
-                like = min(like, 0.3)
+        like = merged_likelihood([c.likelihood for c in chains if c.has_effects],
+                                 len(s.faults), len(self.topology))
         if len(chains) == 1:
             c = chains[0]
             return c.hmap, c.raw, like, c

@@ -123,6 +123,26 @@ def fault_likelihood(component: Component, fault: str) -> float:
     return 0.5
 
 
+def merged_likelihood(likelihoods: list[float], n_faults: int, n_components: int) -> float:
+    """Likelihood of a scenario's merged chains (SEMANTICS 2.5).
+
+    The least likelihood among the chains that have effects (1.0 if none); on topologies of 10
+    or more components, capped at 0.3 when half or more of them are faulted and at 0.05 from
+    90 %.
+
+    >>> merged_likelihood([0.8, 0.7], n_faults=6, n_components=10)
+    0.3
+    """
+    like = min(likelihoods) if likelihoods else 1.0
+    if n_components >= 10:
+        r = n_faults / n_components
+        if r >= 0.9:
+            like = min(like, 0.05)
+        elif r >= 0.5:
+            like = min(like, 0.3)
+    return like
+
+
 def traffic_likelihood(multiplier: float) -> float:
     """Likelihood of a traffic-spike chain (SEMANTICS 2.3): ``min(1, 0.3 + (m - 1) * 0.1)``."""
     return min(1.0, 0.3 + (multiplier - 1) * 0.1)

@@ -31,7 +31,7 @@ import ipywidgets as _w
 from .availability import availability_layers
 from .cascade import Cascade, merge_worst, simulate_fault
 from .errors import InputError
-from .rules import FAULT_TYPES, RuleSet, check_fault_type, get_ruleset
+from .rules import FAULT_TYPES, RuleSet, check_fault_type, get_ruleset, merged_likelihood
 from .topology import HEALTH_RANK, Topology, load_topology
 
 RULE_SETS = ("cps", "faultray-v11")
@@ -131,12 +131,9 @@ def run_faults(topology: Topology, failed: str | Sequence[str], fault: str = "co
               for t in targets]
     if len(chains) == 1:
         return chains[0]
-    likes = [c.likelihood for c in chains if c.effects]
-    like = min(likes) if likes else 1.0
+    like = merged_likelihood([c.likelihood for c in chains if c.effects], len(targets),
+                             len(topology))
     n = len(topology)
-    if n >= 10:
-        r = len(targets) / n
-        like = min(like, 0.05) if r >= 0.9 else min(like, 0.3) if r >= 0.5 else like
     if get_ruleset(rules).traversal == "fixpoint":
         return merge_worst(chains, likelihood=like, fault=fault, targets=targets)
     effects = tuple(e for c in chains for e in c.effects)
