@@ -1,7 +1,7 @@
 """Availability benchmark: Monte Carlo trials per second, vectorized vs a per-trial networkx loop.
 
 1. The DSB Social Network graph (12 services; 22 containers in repl mode), fail-stop protocol
-   (:func:`faultray_lab.availability.failstop_availability`), at every row of the published
+   (:func:`faultray_lab.failstop.failstop_availability`), at every row of the published
    table; beside it, a per-trial networkx loop in the style of the published artifact
    (``random.sample`` of the killed containers, the alive subgraph, ``nx.has_path`` from the
    client to each target), measured in the same run.
@@ -28,15 +28,13 @@ import time
 
 import networkx as nx
 
-from faultray_lab.availability import (
-    _compile,
+from faultray_lab.availability import _compile, replica_availability, system_availability
+from faultray_lab.failstop import (
     dsb_path,
     failstop_availability,
     import_jaeger_dependencies,
     kill_count,
     load_dsb,
-    replica_availability,
-    system_availability,
 )
 from faultray_lab.synthetic import layered_topology
 

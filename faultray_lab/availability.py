@@ -1,6 +1,7 @@
-"""Availability: the five-layer ceiling, exact and Monte Carlo system availability, fail-stop runs.
+"""Availability: the five-layer ceiling, and exact and Monte Carlo system availability.
 
-Three questions, three families of functions:
+Two questions, two families of functions (the fail-stop protocol of the DeathStarBench
+validation and the Jaeger importer live in :mod:`faultray_lab.failstop`):
 
 * :func:`availability_layers`: how high can availability possibly go? The five-layer model of
   the 11.1.0 reference (SEMANTICS 4): software, hardware, theoretical, operational and external
@@ -11,11 +12,6 @@ Three questions, three families of functions:
   a series system, factors) the state space; ``montecarlo`` samples it with numpy. Common-cause
   groups (beta-factor style: one shared cause takes every member down) model the correlated
   failures that a product of independent availabilities misses.
-* :func:`failstop_availability` and :func:`reproduce_dsb`: the fail-stop protocol of the
-  DeathStarBench validation (kill K = max(1, ceil(p N)) replica containers without replacement;
-  an endpoint succeeds when its targets are reachable from the client through alive services),
-  reproducing the published model column. :func:`import_jaeger_dependencies` reads the Jaeger
-  ``deps.json`` such graphs come from.
 
 Examples
 --------
@@ -27,19 +23,17 @@ Examples
 
 from __future__ import annotations
 
-import json
 import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
-from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
 import numpy as np
 
 from .errors import InputError
-from .topology import Component, Dependency, Topology
+from .topology import Component, Topology
 
 SECONDS_PER_MONTH = 30.44 * 24 * 3600  # 2,630,016
 SECONDS_PER_YEAR = 365.25 * 24 * 3600  # 31,557,600
@@ -61,7 +55,7 @@ MAX_EXACT_VARIABLES = 25
 # ---------------------------------------------------------------------------------------------
 # Validation helpers
 # ---------------------------------------------------------------------------------------------
-def _number(value: Any, name: str, *, low: float = 0.0, high: float = math.inf,
+def check_number(value: Any, name: str, *, low: float = 0.0, high: float = math.inf,
             fix: str = "") -> float:
     if isinstance(value, bool) or not isinstance(value, int | float | np.integer | np.floating):
         raise InputError(None, name, f"{name} must be a number, not {value!r}",
@@ -74,8 +68,8 @@ def _number(value: Any, name: str, *, low: float = 0.0, high: float = math.inf,
     return v
 
 
-def _probability(value: Any, name: str) -> float:
-    return _number(value, name, low=0.0, high=1.0, fix="a probability is between 0 and 1")
+def check_probability(value: Any, name: str) -> float:
+    return check_number(value, name, low=0.0, high=1.0, fix="a probability is between 0 and 1")
 
 
 def nines(availability: float) -> float:
@@ -258,19 +252,19 @@ def availability_layers(
     'theoretical'
     """
     params = {
-        "deploys_per_month": _number(deploys_per_month, "deploys_per_month"),
-        "human_error_rate": _probability(human_error_rate, "human_error_rate"),
-        "config_drift_rate": _probability(config_drift_rate, "config_drift_rate"),
-        "incidents_per_year": _number(incidents_per_year, "incidents_per_year"),
-        "mean_response_minutes": _number(mean_response_minutes, "mean_response_minutes"),
-        "oncall_coverage_percent": _number(oncall_coverage_percent, "oncall_coverage_percent",
+        "deploys_per_month": check_number(deploys_per_month, "deploys_per_month"),
+        "human_error_rate": check_probability(human_error_rate, "human_error_rate"),
+        "config_drift_rate": check_probability(config_drift_rate, "config_drift_rate"),
+        "incidents_per_year": check_number(incidents_per_year, "incidents_per_year"),
+        "mean_response_minutes": check_number(mean_response_minutes, "mean_response_minutes"),
+        "oncall_coverage_percent": check_number(oncall_coverage_percent, "oncall_coverage_percent",
                                            high=100.0),
     }
     if params["oncall_coverage_percent"] == 0:
         raise InputError(None, "oncall_coverage_percent", "on-call coverage is 0 percent",
                          "use a coverage in (0, 100]")
     for k, v in (mtbf_defaults or {}).items():
-        if _number(v, f"mtbf_defaults[{k!r}]") <= 0:
+        if check_number(v, f"mtbf_defaults[{k!r}]") <= 0:
             raise InputError(None, f"mtbf_defaults[{k!r}]", "an MTBF default must be > 0",
                              "use a positive number of hours")
     comps = topology.components
@@ -406,7 +400,7 @@ def _as_common_causes(common_cause: Any, topology: Topology) -> list[CommonCause
                                  f"common_cause[{owner[m]}]", "put each component in at most "
                                  "one common-cause group")
             owner[m] = g
-        out.append(CommonCause(tuple(members), _probability(beta, f"{where}.beta"),
+        out.append(CommonCause(tuple(members), check_probability(beta, f"{where}.beta"),
                                str(name or f"group-{g}")))
     return out
 
@@ -491,7 +485,7 @@ def _compile(topology: Topology, targets: Sequence[str] | None, serve: Any,
     avail = dict(availability or {})
     for cid, a in avail.items():
         topology.component(cid)
-        _probability(a, f"availability[{cid!r}]")
+        check_probability(a, f"availability[{cid!r}]")
     quor = dict(quorum or {})
     for cid, q in quor.items():
         c = topology.component(cid)
@@ -756,425 +750,6 @@ def independent_product(topology: Topology, targets: Sequence[str] | str | None 
     """
     model = _compile(topology, targets, "all", availability, quorum, None)
     return float(np.prod(model.up_marginal))
-
-
-# ---------------------------------------------------------------------------------------------
-# Jaeger dependencies
-# ---------------------------------------------------------------------------------------------
-_JAEGER_LINK_KEYS = ("parent", "child", "callCount", "call_count", "source")
-
-
-def import_jaeger_dependencies(path: str | Path, *, replicas: Mapping[str, int] | None = None,
-                               component_type: str = "custom") -> Topology:
-    """Read a Jaeger dependencies file (``deps.json``) into a topology.
-
-    Accepted forms: a list of links ``{"parent", "child", "callCount"}``; the Jaeger query API
-    envelope ``{"data": [links], ...}``; or a bundle with an ``"edges"`` list (as in
-    ``dsb-social-network.json``). A link ``parent -> child`` means the parent calls, so depends
-    on, the child: it becomes a ``requires`` edge ``parent -> child``. Services appear in
-    first-mention order; repeated links are merged; self-calls are dropped.
-
-    Parameters
-    ----------
-    path : str or Path
-    replicas : mapping, optional
-        Replica counts by service (default 1).
-    component_type : str
-        The type given to every service (default ``custom``).
-
-    Raises
-    ------
-    InputError
-        Missing or malformed file, a link without parent or child, unknown link keys, a
-        negative call count, replicas for an unknown service or < 1.
-
-    Examples
-    --------
-    >>> from pathlib import Path
-    >>> import faultray_lab
-    >>> p = Path(faultray_lab.__file__).parent / "data" / "dsb-social-network.json"
-    >>> topo = import_jaeger_dependencies(p)
-    >>> len(topo), len(topo.dependencies), topo.ids[0]
-    (12, 19, 'nginx-web-server')
-    """
-    from .topology import COMPONENT_TYPES, read_text
-
-    name = str(path)
-    text = read_text(name)
-    try:
-        data = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise InputError(name, f"column {exc.colno}", f"malformed JSON: {exc.msg}",
-                         "fix the JSON syntax at that line", line=exc.lineno) from None
-    if isinstance(data, Mapping):
-        key = "data" if "data" in data else "edges" if "edges" in data else None
-        if key is None:
-            raise InputError(name, None, "no 'data' or 'edges' list of dependency links",
-                             "pass Jaeger's /api/dependencies output or a list of links")
-        links = data[key]
-        where0 = key
-    else:
-        links, where0 = data, ""
-    if not isinstance(links, list) or not links:
-        raise InputError(name, where0 or None, "the dependency links are not a non-empty list",
-                         "write a list of {parent, child, callCount} links")
-    if component_type not in COMPONENT_TYPES:
-        raise InputError(None, "component_type", f"unknown component type '{component_type}'",
-                         f"use one of {', '.join(COMPONENT_TYPES)}")
-    order: dict[str, None] = {}
-    edges: dict[tuple[str, str], None] = {}
-    for i, link in enumerate(links):
-        where = f"{where0}[{i}]"
-        if not isinstance(link, Mapping):
-            raise InputError(name, where, "a link is not a mapping",
-                             "write each link as {parent, child, callCount}")
-        for k in link:
-            if k not in _JAEGER_LINK_KEYS:
-                import difflib
-
-                near = difflib.get_close_matches(str(k), _JAEGER_LINK_KEYS, n=1, cutoff=0.5)
-                raise InputError(name, f"{where}.{k}", f"unknown key '{k}'",
-                                 f"did you mean '{near[0]}'?" if near else
-                                 f"valid keys: {', '.join(_JAEGER_LINK_KEYS)}")
-        parent, child = link.get("parent"), link.get("child")
-        for key, v in (("parent", parent), ("child", child)):
-            if not isinstance(v, str) or not v:
-                raise InputError(name, where, f"missing or non-string '{key}'",
-                                 f"give every link a {key} service name")
-        count = link.get("callCount", link.get("call_count", 0))
-        if isinstance(count, bool) or not isinstance(count, int | float) or count < 0:
-            raise InputError(name, f"{where}.callCount", f"call count must be a number >= 0, "
-                             f"not {count!r}", "write a non-negative count")
-        order.setdefault(parent)
-        order.setdefault(child)
-        if parent != child:
-            edges.setdefault((parent, child))
-    reps = dict(replicas or {})
-    for sid, r in reps.items():
-        if sid not in order:
-            raise InputError(name, f"replicas[{sid!r}]", f"'{sid}' is not a service of the file",
-                             "name a service that appears as a parent or child")
-        if isinstance(r, bool) or not isinstance(r, int) or r < 1:
-            raise InputError(name, f"replicas[{sid!r}]", f"replicas must be a whole number "
-                             f">= 1, not {r!r}", "use 1 or more")
-    comps = tuple(Component(s, component_type, replicas=reps.get(s, 1)) for s in order)
-    deps = tuple(Dependency(p, c, "requires") for p, c in edges)
-    return Topology(comps, deps, name)
-
-
-# ---------------------------------------------------------------------------------------------
-# Fail-stop Monte Carlo (the DeathStarBench protocol)
-# ---------------------------------------------------------------------------------------------
-@dataclass(frozen=True)
-class FailstopResult:
-    """Aggregate availability of a fail-stop run, with per-endpoint success fractions."""
-
-    aggregate: float
-    standard_error: float
-    endpoints: Mapping[str, float]
-    killed: int
-    containers: int
-    trials: int
-    method: str
-
-
-def kill_count(p_fail: float, containers: int) -> int:
-    """K = max(1, ceil(p N)), with p N rounded to 9 decimals first so that float noise such as
-    0.7 * 10 = 7.000000000000001 does not add a container.
-
-    >>> kill_count(0.1, 12), kill_count(0.7, 22), kill_count(0.7, 10)
-    (2, 16, 7)
-    """
-    return max(1, math.ceil(round(p_fail * containers, 9)))
-
-
-@dataclass(frozen=True)
-class _Failstop:
-    services: tuple[str, ...]
-    sizes: np.ndarray           # replicas per service
-    weights: np.ndarray         # per endpoint
-    names: tuple[str, ...]
-    value_of_mask: np.ndarray   # alive-service mask -> weighted success (float)
-    success_of_mask: np.ndarray  # (endpoints, masks) bool
-
-
-def _reachable(alive: np.ndarray, client: int, edges: Sequence[tuple[int, int]]) -> np.ndarray:
-    """Per row of ``alive`` (rows x services, bool): services reachable from the client over
-    ``edges`` through alive services (the client included when alive)."""
-    reach = np.zeros_like(alive)
-    reach[:, client] = alive[:, client]
-    changed = True
-    while changed:
-        changed = False
-        for u, v in edges:
-            new = reach[:, u] & alive[:, v] & ~reach[:, v]
-            if new.any():
-                reach[:, v] |= new
-                changed = True
-    return reach
-
-
-def _compile_failstop(topology: Topology, client: str, endpoints: Mapping[str, Any]
-                      ) -> _Failstop:
-    topology.component(client)
-    if not isinstance(endpoints, Mapping) or not endpoints:
-        raise InputError(None, "endpoints", "endpoints must be a non-empty mapping",
-                         "write {name: {'weight': w, 'targets': [ids]}}")
-    s = len(topology)
-    if s > 22:
-        raise InputError(topology.source, None, f"{s} services; the fail-stop model tabulates "
-                         "all 2^S alive sets and supports at most 22 services",
-                         "restrict the graph to the services the endpoints use")
-    names, weights, targets = [], [], []
-    for name, ep in endpoints.items():
-        if not isinstance(ep, Mapping) or "targets" not in ep:
-            raise InputError(None, f"endpoints[{name!r}]", "an endpoint needs targets",
-                             "write {'weight': w, 'targets': [ids]}")
-        w = _number(ep.get("weight", 1.0), f"endpoints[{name!r}].weight")
-        ts = [topology.index[topology.component(t).id] for t in ep["targets"]]
-        names.append(str(name))
-        weights.append(w)
-        targets.append(ts)
-    wsum = sum(weights)
-    if wsum <= 0:
-        raise InputError(None, "endpoints", "the endpoint weights sum to 0",
-                         "give at least one endpoint a positive weight")
-    masks = np.arange(1 << s, dtype=np.int64)
-    alive = ((masks[:, None] >> np.arange(s)) & 1).astype(bool)
-    edges = sorted({(topology.index[e.source], topology.index[e.target])
-                    for e in topology.dependencies if e.source != e.target})
-    reach = _reachable(alive, topology.index[client], edges)
-    success = np.array([reach[:, ts].all(axis=1) for ts in targets])
-    w = np.array(weights) / wsum
-    return _Failstop(topology.ids, np.array([c.replicas for c in topology.components]),
-                     w, tuple(names), w @ success, success)
-
-
-def _kill_subsets(n: int, k: int) -> np.ndarray:
-    """All k-subsets of n containers as bit masks (uint64), by the recurrence
-    S(n, k) = S(n-1, k) + (S(n-1, k-1) with bit n-1 set)."""
-    rows: list[np.ndarray] = [np.zeros(1, dtype=np.uint64)] + [np.empty(0, np.uint64)] * k
-    for i in range(n):
-        bit = np.uint64(1 << i)
-        for j in range(min(k, i + 1), 0, -1):
-            rows[j] = np.concatenate([rows[j], rows[j - 1] | bit])
-    return rows[k]
-
-
-def _alive_masks(killed: np.ndarray, sizes: np.ndarray) -> np.ndarray:
-    """Alive-service mask per killed-container mask (containers numbered service by service)."""
-    alive = np.zeros(killed.shape, dtype=np.int64)
-    start = 0
-    for sidx, size in enumerate(sizes):
-        full = np.uint64(((1 << int(size)) - 1) << start)
-        alive |= (((killed & full) != full).astype(np.int64) << sidx)
-        start += int(size)
-    return alive
-
-
-def failstop_availability(
-    topology: Topology,
-    client: str,
-    endpoints: Mapping[str, Any],
-    p_fail: float,
-    *,
-    trials: int = 200_000,
-    seed: int = 0,
-    method: str = "montecarlo",
-    sampler: str = "auto",
-) -> FailstopResult:
-    """Fail-stop availability: kill K = max(1, ceil(p N)) of the N replica containers uniformly
-    without replacement; a service is alive while one of its replicas is; an endpoint succeeds
-    when the client and all its targets are alive and each target is reachable from the client
-    (over dependency edges) through alive services. The aggregate weights the endpoints.
-
-    Parameters
-    ----------
-    topology : Topology
-        Services and their replicas (e.g. from :func:`import_jaeger_dependencies`).
-    client : str
-        The entry service.
-    endpoints : mapping
-        ``{name: {"weight": w, "targets": [service ids]}}``; weights are normalised.
-    p_fail : float
-        Fraction of containers to kill, in [0, 1].
-    trials, seed : int
-        Monte Carlo trials and seed.
-    method : {"montecarlo", "exact"}
-        ``exact`` averages over every K-subset (the expectation the Monte Carlo estimates).
-    sampler : {"auto", "table", "shuffle"}
-        How a trial draws its K killed containers, uniformly without replacement: ``table``
-        draws a uniform index into the list of all C(N, K) subsets (used by ``auto`` when
-        there are at most 2^21 of them); ``shuffle`` runs a vectorized partial Fisher-Yates
-        shuffle per trial (any size).
-
-    Returns
-    -------
-    FailstopResult
-
-    Examples
-    --------
-    >>> from faultray_lab import topology_from_dict
-    >>> t = topology_from_dict({"components": [{"id": "c"}, {"id": "s", "replicas": 2}],
-    ...                         "dependencies": [{"source": "c", "target": "s"}]})
-    >>> r = failstop_availability(t, "c", {"e": {"targets": ["s"]}}, 0.3, method="exact")
-    >>> r.killed, round(r.aggregate, 6)   # K = 1 of 3 containers: only killing c fails
-    (1, 0.666667)
-    """
-    p = _probability(p_fail, "p_fail")
-    fs = _compile_failstop(topology, client, endpoints)
-    n = int(fs.sizes.sum())
-    if n > 62:
-        raise InputError(topology.source, None, f"{n} containers; at most 62 are supported",
-                         "use fewer replicas")
-    k = min(n, kill_count(p, n))
-    subsets_count = math.comb(n, k)
-    if method == "exact":
-        if subsets_count > 1 << 24:
-            raise InputError(None, "method='exact'", f"C({n}, {k}) = {subsets_count} kill sets "
-                             "is too many to enumerate", "use method='montecarlo'")
-        alive = _alive_masks(_kill_subsets(n, k), fs.sizes)
-        per = fs.success_of_mask[:, alive].mean(axis=1)
-        return FailstopResult(float(fs.value_of_mask[alive].mean()), 0.0,
-                              MappingProxyType(dict(zip(fs.names, per.tolist(), strict=True))),
-                              k, n, 0, "exact")
-    if method != "montecarlo":
-        raise InputError(None, "method", f"unknown method {method!r}",
-                         "use 'montecarlo' or 'exact'")
-    if isinstance(trials, bool) or not isinstance(trials, int | np.integer) or trials < 2:
-        raise InputError(None, "trials", f"trials must be a whole number >= 2, not {trials!r}",
-                         "use for example 200000")
-    if sampler not in ("auto", "table", "shuffle"):
-        raise InputError(None, "sampler", f"unknown sampler {sampler!r}",
-                         "use 'auto', 'table' or 'shuffle'")
-    if sampler == "table" and subsets_count > 1 << 24:
-        raise InputError(None, "sampler='table'", f"C({n}, {k}) = {subsets_count} kill sets "
-                         "is too many to tabulate", "use sampler='shuffle'")
-    rng = np.random.default_rng(seed)
-    if sampler == "table" or (sampler == "auto" and subsets_count <= 1 << 21):
-        # a uniform K-subset is a uniform index into the list of all K-subsets
-        table = _alive_masks(_kill_subsets(n, k), fs.sizes)
-        alive = table[rng.integers(0, subsets_count, size=int(trials))]
-    else:
-        alive = np.concatenate([_alive_masks(_sample_kills(rng, n, k, c), fs.sizes)
-                                for c in _chunks(int(trials), 1 << 18)])
-    values = fs.value_of_mask[alive]
-    mean = float(values.mean())
-    se = float(values.std(ddof=1) / math.sqrt(trials))
-    per = fs.success_of_mask[:, alive].mean(axis=1)
-    return FailstopResult(mean, se, MappingProxyType(dict(zip(fs.names, per.tolist(),
-                                                              strict=True))),
-                          k, n, int(trials), "montecarlo")
-
-
-def _chunks(total: int, size: int) -> list[int]:
-    return [min(size, total - i) for i in range(0, total, size)]
-
-
-def _sample_kills(rng: np.random.Generator, n: int, k: int, trials: int) -> np.ndarray:
-    """``trials`` uniform k-subsets of n as bit masks, by a vectorized partial Fisher-Yates."""
-    perm = np.tile(np.arange(n, dtype=np.int64), (trials, 1))
-    rows = np.arange(trials)
-    killed = np.zeros(trials, dtype=np.uint64)
-    for j in range(k):
-        r = j + rng.integers(0, n - j, size=trials)
-        pick = perm[rows, r]
-        perm[rows, r] = perm[:, j]
-        perm[:, j] = pick
-        killed |= np.left_shift(np.uint64(1), pick.astype(np.uint64))
-    return killed
-
-
-# ---------------------------------------------------------------------------------------------
-# The DeathStarBench reproduction
-# ---------------------------------------------------------------------------------------------
-DSB_COLUMNS = ["mode", "p_fail", "containers", "killed", "model", "standard_error", "exact",
-               "published_model", "published_live", "diff_vs_published", "z", "error_vs_live"]
-
-
-def dsb_path() -> Path:
-    """The packaged copy of ``dsb-social-network.json``."""
-    return Path(__file__).parent / "data" / "dsb-social-network.json"
-
-
-def load_dsb(path: str | Path | None = None) -> dict[str, Any]:
-    """Read the DSB validation case (graph, protocol, published table) as a dict."""
-    from .topology import read_text
-
-    name = str(path or dsb_path())
-    try:
-        data = json.loads(read_text(name))
-    except json.JSONDecodeError as exc:
-        raise InputError(name, f"column {exc.colno}", f"malformed JSON: {exc.msg}",
-                         "fix the JSON syntax", line=exc.lineno) from None
-    for key in ("edges", "client", "endpoints", "replicas_in_repl_mode", "published_table_1"):
-        if key not in data:
-            raise InputError(name, None, f"missing key '{key}'",
-                             "use the dsb-social-network.json schema")
-    return data
-
-
-def reproduce_dsb(path: str | Path | None = None, *, trials: int = 200_000, seed: int = 0,
-                  published_sd: float = 0.0005) -> Any:
-    """Re-run the published fail-stop protocol for every row of the published table.
-
-    Each row is estimated by :func:`failstop_availability` (Monte Carlo, seed ``seed + row``)
-    and computed exactly; ``z`` is the difference from the published model mean over the
-    combined standard error ``sqrt(se^2 + published_sd^2)``.
-
-    Returns
-    -------
-    pandas.DataFrame
-        Columns ``DSB_COLUMNS``.
-
-    Examples
-    --------
-    >>> t = reproduce_dsb(trials=20_000)
-    >>> bool((t.z.abs() < 4).all())
-    True
-    """
-    import pandas as pd
-
-    data = load_dsb(path)
-    name = str(path or dsb_path())
-    topos = {"norepl": import_jaeger_dependencies(name),
-             "repl": import_jaeger_dependencies(name, replicas=data["replicas_in_repl_mode"])}
-    table = data["published_table_1"]
-    cols = table["columns"]
-    rows = []
-    for i, raw in enumerate(table["rows"]):
-        row = dict(zip(cols, raw, strict=True))
-        topo = topos[row["mode"]]
-        mc = failstop_availability(topo, data["client"], data["endpoints"], row["p_fail"],
-                                   trials=trials, seed=seed + i)
-        ex = failstop_availability(topo, data["client"], data["endpoints"], row["p_fail"],
-                                   method="exact")
-        diff = mc.aggregate - row["model_mean"]
-        z = diff / math.sqrt(mc.standard_error ** 2 + published_sd ** 2)
-        rows.append((row["mode"], row["p_fail"], mc.containers, mc.killed, mc.aggregate,
-                     mc.standard_error, ex.aggregate, row["model_mean"], row["live_mean"],
-                     diff, z, mc.aggregate - row["live_mean"]))
-    return pd.DataFrame(rows, columns=DSB_COLUMNS)
-
-
-def dsb_error_statistics(table: Any) -> Any:
-    """Model-vs-live error statistics per mode: MAE, max absolute error, mean signed error
-    (model - live) and Pearson r, from a :func:`reproduce_dsb` table.
-
-    >>> s = dsb_error_statistics(reproduce_dsb(trials=20_000))
-    >>> list(s.columns)
-    ['mode', 'rows', 'mae', 'max_abs_error', 'mean_signed_error', 'pearson_r']
-    """
-    import pandas as pd
-
-    out = []
-    for mode, g in table.groupby("mode", sort=False):
-        err = g["model"] - g["published_live"]
-        r = float(np.corrcoef(g["model"], g["published_live"])[0, 1]) if len(g) > 1 else math.nan
-        out.append((mode, len(g), float(err.abs().mean()), float(err.abs().max()),
-                    float(err.mean()), r))
-    return pd.DataFrame(out, columns=["mode", "rows", "mae", "max_abs_error",
-                                      "mean_signed_error", "pearson_r"])
 
 
 def common_cause_sweep(topology: Topology, members: Sequence[str], betas: Sequence[float], *,

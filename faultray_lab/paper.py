@@ -354,10 +354,10 @@ def paper_figures(bts: Mapping[str, Any], topology: Any, runs: Mapping[str, Any]
         SHARED_NETWORK_BETAS,
         availability_layers,
         common_cause_sweep,
-        reproduce_dsb,
         shared_network_example,
     )
     from .cascade import simulate_fault
+    from .failstop import reproduce_dsb
     from .scenarios import run_sweep
 
     shared, members, replica = shared_network_example()

@@ -699,13 +699,13 @@ def plot_dsb_reproduction(table: Any, ax: Any = None) -> Any:
     Parameters
     ----------
     table : DataFrame
-        A :func:`faultray_lab.availability.reproduce_dsb` result.
+        A :func:`faultray_lab.failstop.reproduce_dsb` result.
 
     Examples
     --------
     >>> import matplotlib
     >>> matplotlib.use("agg")
-    >>> from faultray_lab.availability import reproduce_dsb
+    >>> from faultray_lab.failstop import reproduce_dsb
     >>> fig = plot_dsb_reproduction(reproduce_dsb(trials=2000))
     """
     import matplotlib.pyplot as plt

@@ -18,23 +18,25 @@ from faultray_lab.availability import (
     CommonCause,
     _compile,
     _enumerate,
-    _kill_subsets,
-    _sample_kills,
     availability_layers,
     common_cause_sweep,
-    dsb_error_statistics,
     entry_points,
-    failstop_availability,
-    import_jaeger_dependencies,
     independent_product,
-    kill_count,
-    load_dsb,
     nines,
-    reproduce_dsb,
     system_availability,
 )
 from faultray_lab.cli import main
 from faultray_lab.errors import InputError
+from faultray_lab.failstop import (
+    _kill_subsets,
+    _sample_kills,
+    dsb_error_statistics,
+    failstop_availability,
+    import_jaeger_dependencies,
+    kill_count,
+    load_dsb,
+    reproduce_dsb,
+)
 
 GOLDEN = {"software": 0.99840875, "hardware": 0.99890197, "theoretical": 0.99880208,
           "operational": 0.99947603, "external": 1.0}
