@@ -49,9 +49,9 @@ _EXPORTS = {
     "Fault": "incidents", "Truth": "incidents", "load_incident": "incidents",
     "Backtest": "backtest", "backtest": "backtest", "load_published": "backtest",
     "register": "prospective", "score": "prospective", "verify_ledger": "prospective",
-    "ProspectiveScore": "prospective", "recovery_time_loo": "prospective",
-    "recovery_candidates": "prospective",
-    "severity_ordinal_loo": "prospective", "robustness": "prospective",
+    "ProspectiveScore": "prospective", "recovery_time_loo": "recovery",
+    "recovery_candidates": "recovery",
+    "severity_ordinal_loo": "recovery", "robustness": "prospective",
     "perturb_topology": "prospective",
     # what-if widgets and figures (issue 3)
     "what_if": "widgets", "WhatIfResult": "widgets", "plot_cascade": "plots",

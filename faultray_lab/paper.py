@@ -389,7 +389,7 @@ def paper_figures(bts: Mapping[str, Any], topology: Any, runs: Mapping[str, Any]
 
 def _prospective_figures(folder: str | os.PathLike[str], seed: int) -> dict[str,
                                                                           Callable[[], Any]]:
-    from . import plots
+    from . import plots, recovery
     from . import prospective as pv
     from .incidents import load_incidents
 
@@ -397,9 +397,9 @@ def _prospective_figures(folder: str | os.PathLike[str], seed: int) -> dict[str,
     rules = "faultray-v11"
     return {
         "prospective_recovery": lambda: plots.plot_recovery_loo(
-            pv.recovery_time_loo(incidents, rules=rules)),
+            recovery.recovery_time_loo(incidents, rules=rules)),
         "prospective_severity": lambda: plots.plot_severity_confusion(
-            pv.severity_ordinal_loo(incidents, rules=rules)),
+            recovery.severity_ordinal_loo(incidents, rules=rules)),
         "prospective_robustness": lambda: plots.plot_robustness(
             pv.robustness(incidents, rules=rules, n_draws=10, seed=seed, n_boot=500)),
     }

@@ -491,7 +491,7 @@ def plot_downtime_error(bt: Any, ax: Any = None) -> Any:
 def plot_recovery_loo(result: Any, ax: Any = None) -> Any:
     """Leave-one-out downtime predictions against the truth (log-log), one colour per method.
 
-    ``result`` is a :class:`~faultray_lab.prospective.RecoveryResult`; predictions below 1 minute
+    ``result`` is a :class:`~faultray_lab.recovery.RecoveryResult`; predictions below 1 minute
     are drawn at 1 minute.
 
     Examples
@@ -499,7 +499,7 @@ def plot_recovery_loo(result: Any, ax: Any = None) -> Any:
     >>> import matplotlib
     >>> matplotlib.use("agg")
     >>> import pandas as pd
-    >>> from faultray_lab.prospective import recovery_time_loo
+    >>> from faultray_lab.recovery import recovery_time_loo
     >>> df = pd.DataFrame({"id": list("abcd"), "log10_affected": [0.0, 0.3, 0.6, 0.9],
     ...     "stateful_affected": [0, 0, 1, 1], "load_fault": [0] * 4,
     ...     "log10_max_replicas": [0.0] * 4, "propagation_minutes": [1.0] * 4,
@@ -508,7 +508,7 @@ def plot_recovery_loo(result: Any, ax: Any = None) -> Any:
     """
     import matplotlib.pyplot as plt
 
-    from .prospective import LOG_FLOOR_MINUTES, RECOVERY_METHODS
+    from .recovery import LOG_FLOOR_MINUTES, RECOVERY_METHODS
 
     with plt.rc_context(paper_style()):
         fig, ax = _axes(ax)
@@ -537,7 +537,7 @@ def plot_recovery_loo(result: Any, ax: Any = None) -> Any:
 def plot_severity_confusion(result: Any, ax: Any = None) -> Any:
     """The confusion matrix of the leave-one-out ordinal severity classes.
 
-    ``result`` is a :class:`~faultray_lab.prospective.SeverityResult`.
+    ``result`` is a :class:`~faultray_lab.recovery.SeverityResult`.
     """
     import matplotlib.pyplot as plt
 

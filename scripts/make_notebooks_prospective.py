@@ -46,6 +46,7 @@ from IPython.display import JSON, display
 import faultray_lab as fl
 from faultray_lab import plots
 from faultray_lab import prospective as pv
+from faultray_lab import recovery
 
 pd.set_option("display.precision", 3)
 pd.set_option("display.width", 160)
@@ -92,7 +93,7 @@ Predicts the downtime from facts known before the outage (predicted cascade size
 stateful component is in it, overload-class fault, replicas) with a log-linear ridge regression,
 evaluated by leave-one-out over every incident with a truth, beside per-class medians, the constant
 median of the other incidents and the published propagation-time estimate."""),
-    ("code", """rec = pv.recovery_time_loo(incidents, rules=rules)
+    ("code", """rec = recovery.recovery_time_loo(incidents, rules=rules)
 display(rec.metrics)
 if rec.model is not None:
     display(rec.model.table())"""),
@@ -108,7 +109,7 @@ would replace the default only if it beat both the constant median and the publi
     ("code", """cohorts = {Path(incident_dir).name: incidents}
 if is_default:
     cohorts["paper-18"] = fl.load_incidents(pv.project_path("incidents/paper-18"))
-cand = pv.recovery_candidates(cohorts, rules=rules)
+cand = recovery.recovery_candidates(cohorts, rules=rules)
 cand_table = cand.pivot_table(index=["kind", "candidate"], columns="cohort",
                               values="mae_log10", sort=False)
 winners = sorted(cand[cand["beats_baselines"] & (cand["kind"] == "pre-registered")
@@ -119,7 +120,7 @@ cand_table"""),
 
 The severity label's ordinal class (critical 9, major/high 7, medium 5, minor 3, low 2) predicted
 from the engine's severity score, with thresholds fitted on the other incidents."""),
-    ("code", """sev = pv.severity_ordinal_loo(incidents, rules=rules)
+    ("code", """sev = recovery.severity_ordinal_loo(incidents, rules=rules)
 display(sev.metrics)
 sev.confusion"""),
     ("md", """## 5. Robustness to topology errors
@@ -160,7 +161,7 @@ if len(rec.predictions) >= 2:
 if is_default:
     assert m["recovery model (log-linear)"] < m["published propagation estimate"]
     assert len(with_truth) == 18 and sc.summary["n"] == 18
-    assert len(cand) == 2 * len(pv.RECOVERY_CANDIDATES) and (cand["n"] == 18).all()
+    assert len(cand) == 2 * len(recovery.RECOVERY_CANDIDATES) and (cand["n"] == 18).all()
 print("checks passed")"""),
     ("summary", """JSON({"n_incidents": len(incidents), "n_with_truth": len(with_truth),
       "summary": None if sc is None else {k: (None if v != v else v)

@@ -22,25 +22,27 @@ from faultray_lab.errors import InputError
 from faultray_lab.incidents import load_incidents
 from faultray_lab.prospective import (
     GENESIS_HASH,
+    baseline_margins,
+    perturb_topology,
+    register,
+    robustness,
+    score,
+    verify_ledger,
+)
+from faultray_lab.recovery import (
     RECOVERY_CANDIDATES,
     RECOVERY_METHODS,
     RecoveryCandidate,
     apply_thresholds,
-    baseline_margins,
     candidate_loo,
     fit_lad,
     fit_thresholds,
     partial_pooling_predict,
-    perturb_topology,
     recovery_candidates,
     recovery_table,
     recovery_time_loo,
-    register,
-    robustness,
-    score,
     severity_ordinal_loo,
     shrinkage_weights,
-    verify_ledger,
 )
 
 ROOT = Path(__file__).resolve().parents[1]
