@@ -15,11 +15,8 @@ time. Here:
 
 Examples
 --------
->>> from faultray_lab.incidents import Fault, Incident
->>> from faultray_lab.topology import topology_from_dict
->>> t = topology_from_dict({"components": [{"id": "db", "type": "database"}]})
->>> recovery_features(Incident("x", t, Fault("db")))["stateful_affected"]
-1
+>>> [c.name for c in RECOVERY_CANDIDATES][:2]
+['constant median', 'published propagation estimate']
 """
 
 from __future__ import annotations
