@@ -12,7 +12,7 @@ fixed)::
     cohort: paper-18              # optional: defaults to the folder name
     sources: [https://aws.amazon.com/message/41926/]
     topology: {components: [...], dependencies: [...]}   # the topology schema
-    fault: {component: shared_network, type: component_down}
+    fault: {component: shared_network, type: component_down}   # optional key: recovery
     truth:                        # optional: absent until the outcome is known
       affected: [...]             # component ids
       severity: critical          # critical, major, high, medium, minor or low
@@ -61,7 +61,21 @@ SEVERITY_LABELS = ("critical", "major", "high", "medium", "minor", "low")
 INCIDENT_KEYS = ("id", "topology", "fault", "title", "provider", "date", "cohort", "sources",
                  "truth", "timeline")
 REQUIRED_KEYS = ("id", "topology", "fault")
-FAULT_KEYS = ("component", "type")
+FAULT_KEYS = ("component", "type", "recovery")
+#: Declared recovery mechanisms of a fault, in order of expected effort (see :data:`RECOVERY_RANK`).
+RECOVERY_MECHANISMS = {
+    "revert": "a change or bad input is undone (roll back a deploy or configuration, restore a "
+              "route, disable a feature); persistent state is intact",
+    "mitigate": "the fault is external load; service returns when the traffic is filtered, "
+                "absorbed or subsides",
+    "restart": "components must be restarted, re-scaled or re-synchronised (cold start, backlog "
+               "drain, capacity added); persistent state is intact",
+    "restore": "persistent state must be rebuilt, re-replicated, repaired or restored from backup",
+    "replace": "hardware, a site or every affected machine needs physical or hands-on, "
+               "per-machine work",
+}
+#: Rank of each recovery mechanism (1 = least effort), the ordinal feature of the recovery model.
+RECOVERY_RANK = {m: i + 1 for i, m in enumerate(RECOVERY_MECHANISMS)}
 TRUTH_KEYS = ("affected", "severity", "downtime_minutes")
 TIMELINE_KEYS = ("offset_minutes", "event_type", "affected")
 
@@ -70,10 +84,28 @@ INCIDENT_SUFFIXES = (".yaml", ".yml")
 
 @dataclass(frozen=True)
 class Fault:
-    """The injected fault: a component id and a fault type of ``FAULT_TYPES``."""
+    """The injected fault: a component id, a fault type of ``FAULT_TYPES`` and, optionally, the
+    declared recovery mechanism (one of :data:`RECOVERY_MECHANISMS`).
+
+    ``recovery`` is written with the fault, from what is known when the incident starts (the
+    trigger and the damage), never from how the recovery went; it is part of the registered
+    fault, so it cannot change after registration.
+    """
 
     component: str
     type: str = "component_down"
+    recovery: str | None = None
+
+    def to_dict(self) -> dict[str, str]:
+        """The fault in the file schema (``recovery`` only when declared).
+
+        >>> Fault("db", recovery="restore").to_dict()
+        {'component': 'db', 'type': 'component_down', 'recovery': 'restore'}
+        """
+        out = {"component": self.component, "type": self.type}
+        if self.recovery is not None:
+            out["recovery"] = self.recovery
+        return out
 
 
 @dataclass(frozen=True)
@@ -139,7 +171,7 @@ class Incident:
         if self.sources:
             out["sources"] = list(self.sources)
         out["topology"] = self.topology.to_dict()
-        out["fault"] = {"component": self.fault.component, "type": self.fault.type}
+        out["fault"] = self.fault.to_dict()
         if self.truth is not None:
             out["truth"] = {"affected": list(self.truth.affected),
                             "severity": self.truth.severity,
@@ -236,7 +268,7 @@ def incident_from_dict(data: Any, *, source: str = "<memory>", text: str | None 
     ...     "id": "a", "topology": {"components": [{"id": "db", "type": "database"}]},
     ...     "fault": {"component": "db"}})
     >>> inc.fault
-    Fault(component='db', type='component_down')
+    Fault(component='db', type='component_down', recovery=None)
     """
     loc = LineLocator(text)
 
@@ -348,7 +380,12 @@ def _fault(raw: Any, topo: Topology, fail: Any) -> Fault:
     if ftype not in FAULT_TYPES:
         raise fail(("fault", "type"), f"unknown fault type {ftype!r}",
                    suggest(str(ftype), FAULT_TYPES, f"use one of {', '.join(FAULT_TYPES)}"))
-    return Fault(comp, ftype)
+    rec = raw.get("recovery")
+    if rec is not None and rec not in RECOVERY_MECHANISMS:
+        raise fail(("fault", "recovery"), f"unknown recovery mechanism {rec!r}",
+                   suggest(str(rec), tuple(RECOVERY_MECHANISMS),
+                           f"use one of {', '.join(RECOVERY_MECHANISMS)}"))
+    return Fault(comp, ftype, rec)
 
 
 def _id_list(raw: Any, topo: Topology, path: tuple[Any, ...], what: str, fail: Any,

@@ -119,9 +119,9 @@ def topology_sha256(topology: Topology) -> str:
 
 
 def fault_sha256(incident: Incident) -> str:
-    """sha256 of the canonical fault (component id and fault type)."""
-    return sha256_text(canonical_json({"component": incident.fault.component,
-                                       "type": incident.fault.type}))
+    """sha256 of the canonical fault (component id, fault type and, when declared, the recovery
+    mechanism)."""
+    return sha256_text(canonical_json(incident.fault.to_dict()))
 
 
 def record_hash(record: Mapping[str, Any]) -> str:

@@ -32,7 +32,7 @@ import pandas as pd
 from .backtest import ORDINAL_SEVERITY, backtest, predicted_downtime_minutes
 from .cascade import simulate_fault
 from .errors import InputError
-from .incidents import Incident
+from .incidents import RECOVERY_RANK, Incident
 from .rules import RuleSet
 
 #: Component types whose state must be restored or re-synchronised after an outage.
@@ -83,8 +83,9 @@ def recovery_features(incident: Incident, prediction: Mapping[str, Any] | None =
     (1 if a database, storage, queue or cache is in the predicted affected set: state may have to
     be restored), ``load_fault`` (1 for an overload-class fault such as a traffic flood),
     ``log10_max_replicas`` (log10 of the largest replica count in the predicted affected set),
-    ``n_components``, ``n_down``. Descriptive: ``fault_type``, ``fault_component_type``,
-    ``provider``.
+    ``n_components``, ``n_down``, ``recovery_rank`` (rank 1-5 of the declared recovery mechanism
+    of :data:`~faultray_lab.incidents.RECOVERY_MECHANISMS`, None when not declared).
+    Descriptive: ``recovery_mechanism``, ``fault_type``, ``fault_component_type``, ``provider``.
 
     Examples
     --------
@@ -104,6 +105,8 @@ def recovery_features(incident: Incident, prediction: Mapping[str, Any] | None =
         "log10_max_replicas": math.log10(max([c.replicas for c in affected] or [1])),
         "n_components": len(topo),
         "n_down": len(pred["down"]),
+        "recovery_mechanism": incident.fault.recovery,
+        "recovery_rank": RECOVERY_RANK.get(incident.fault.recovery or ""),
         "fault_type": incident.fault.type,
         "fault_component_type": topo.component(incident.fault.component).type,
         "provider": incident.provider,
@@ -405,6 +408,40 @@ def _lad_predict(train: pd.DataFrame, test: pd.DataFrame) -> float:
     return float(10.0 ** (x @ b))
 
 
+def declared_ranks(df: pd.DataFrame) -> np.ndarray:
+    """The ``recovery_rank`` column as floats (NaN where no mechanism was declared).
+
+    >>> declared_ranks(pd.DataFrame({"recovery_rank": [1, None, 5]})).tolist()
+    [1.0, nan, 5.0]
+    """
+    if "recovery_rank" not in df:
+        return np.full(len(df), np.nan)
+    return pd.to_numeric(df["recovery_rank"], errors="coerce").to_numpy(dtype=float)
+
+
+def mechanism_lad_predict(train: pd.DataFrame, test: pd.DataFrame) -> float:
+    """Downtime (minutes) of the single row ``test`` from the declared recovery mechanism:
+    least-absolute-deviation regression ``log10 minutes = a + b * recovery_rank`` fitted on the
+    training rows that declare a mechanism (:func:`fit_lad`).
+
+    Falls back to the training median when ``test`` declares no mechanism or fewer than two
+    training rows do.
+
+    >>> tr = pd.DataFrame({"recovery_rank": [1, 1, 3, 3, 5, 5],
+    ...                    "downtime_minutes": [10, 10, 100, 100, 1000, 1000]})
+    >>> round(mechanism_lad_predict(tr, pd.DataFrame({"recovery_rank": [2]})))
+    32
+    """
+    ranks = declared_ranks(train)
+    rank = float(declared_ranks(test)[0])
+    labelled = train[~np.isnan(ranks)].assign(recovery_rank=ranks[~np.isnan(ranks)])
+    if math.isnan(rank) or len(labelled) < 2:
+        return float(np.median(train["downtime_minutes"].to_numpy(float)))
+    feats, b = fit_lad(labelled, ("recovery_rank",))
+    x = np.concatenate([[1.0], [rank] if feats else []])
+    return float(10.0 ** (x @ b))
+
+
 def _blend_log(train: pd.DataFrame, test: pd.DataFrame, w: float) -> float:
     ridge = math.log10(float(fit_recovery_model(train).predict(test)[0]))
     med = float(np.median(_log_minutes(train)))
@@ -479,6 +516,9 @@ RECOVERY_CANDIDATES = (
                       "median + shrunk deviation of the class mean from the overall mean (added "
                       "after the pre-registered pooling lost; never eligible as default)",
                       lambda tr, te: partial_pooling_predict(tr, te.iloc[0], deviations=True)),
+    RecoveryCandidate("declared recovery mechanism (LAD)", "pre-registered",
+                      "median regression of log10 minutes on the rank of the fault's declared "
+                      "recovery mechanism (incidents/PREREGISTRATION.md)", mechanism_lad_predict),
 )
 
 
