@@ -513,7 +513,7 @@ def plot_recovery_loo(result: Any, ax: Any = None) -> Any:
     with plt.rc_context(paper_style()):
         fig, ax = _axes(ax)
         pred = result.predictions
-        colors = [PALETTE[k] for k in ("blue", "green", "orange", "vermillion")]
+        colors = [PALETTE[k] for k in ("blue", "sky", "green", "orange", "vermillion")]
         lo, hi = LOG_FLOOR_MINUTES, 10.0
         for method, color in zip(RECOVERY_METHODS, colors, strict=True):
             if not len(pred):

@@ -230,20 +230,83 @@ def _class_median_predict(train: pd.DataFrame, row: Mapping[str, Any], keys: Seq
 
 
 @dataclass(frozen=True)
+class MechanismModel:
+    """The default recovery-time model (pre-registered, incidents/PREREGISTRATION.md):
+    ``log10(minutes) = intercept + slope * rank`` of the fault's declared recovery mechanism,
+    fitted by least absolute deviations; ``fallback_minutes`` (the training median) for an
+    incident that declares no mechanism.
+
+    Examples
+    --------
+    >>> tr = pd.DataFrame({"recovery_rank": [1, 1, 3, 3, 5, 5],
+    ...                    "downtime_minutes": [10, 10, 100, 100, 1000, 1000]})
+    >>> m = fit_mechanism_model(tr)
+    >>> [round(float(v)) for v in m.predict(pd.DataFrame({"recovery_rank": [1, 5, None]}))]
+    [10, 1000, 100]
+    >>> m.table()["predicted_minutes"].round().tolist()
+    [10.0, 32.0, 100.0, 316.0, 1000.0]
+    """
+
+    intercept: float
+    slope: float
+    fallback_minutes: float
+    n_declared: int
+
+    def predict(self, df: pd.DataFrame) -> np.ndarray:
+        """Predicted downtime in minutes for each row of ``df`` (column ``recovery_rank``)."""
+        ranks = declared_ranks(df)
+        out = 10.0 ** (self.intercept + self.slope * np.nan_to_num(ranks))
+        return np.where(np.isnan(ranks), self.fallback_minutes, out)
+
+    def table(self) -> pd.DataFrame:
+        """Predicted minutes for each declared mechanism."""
+        from .incidents import RECOVERY_MECHANISMS
+
+        ranks = pd.DataFrame({"recovery_rank": [RECOVERY_RANK[m] for m in RECOVERY_MECHANISMS]})
+        return pd.DataFrame({"mechanism": list(RECOVERY_MECHANISMS),
+                             "rank": ranks["recovery_rank"],
+                             "predicted_minutes": self.predict(ranks)})
+
+
+def fit_mechanism_model(train: pd.DataFrame) -> MechanismModel:
+    """Fit :class:`MechanismModel` on the rows of ``train`` with truth (LAD on the declared
+    mechanism's rank; with fewer than two declared rows, or a single rank, the line is flat at
+    the median of the declared rows or, failing that, of all rows)."""
+    df = train[train["downtime_minutes"].notna()]
+    if len(df) == 0:
+        raise InputError(None, "train", "no incident with a downtime to fit on",
+                         "add incidents with truth.downtime_minutes")
+    median = float(np.median(df["downtime_minutes"].to_numpy(float)))
+    ranks = declared_ranks(df)
+    labelled = df[~np.isnan(ranks)].assign(recovery_rank=ranks[~np.isnan(ranks)])
+    if len(labelled) < 2:
+        return MechanismModel(math.log10(max(median, LOG_FLOOR_MINUTES)), 0.0, median,
+                              len(labelled))
+    feats, b = fit_lad(labelled, ("recovery_rank",))
+    slope = float(b[1]) if feats else 0.0
+    return MechanismModel(float(b[0]), slope, median, len(labelled))
+
+
+@dataclass(frozen=True)
 class RecoveryResult:
     """Leave-one-out results of the recovery-time models.
 
     ``predictions``: per incident the true downtime and each method's prediction; ``metrics``:
-    one row per method (:func:`downtime_errors`); ``model``: the model fitted on all incidents.
+    one row per method (:func:`downtime_errors`); ``model``: the default (declared-mechanism)
+    model fitted on all incidents; ``ridge``: the log-linear ridge on the other pre-outage facts,
+    fitted on all incidents.
     """
 
     predictions: pd.DataFrame
     metrics: pd.DataFrame
-    model: RecoveryModel | None
+    model: MechanismModel | None
+    ridge: RecoveryModel | None = None
 
 
-RECOVERY_METHODS = ("recovery model (log-linear)", "per-class median", "constant median",
-                    "published propagation estimate")
+#: The methods of :func:`recovery_time_loo`; the first is the default recovery-time model
+#: (pre-registered, incidents/PREREGISTRATION.md). Names as in :data:`RECOVERY_CANDIDATES`.
+RECOVERY_METHODS = ("declared recovery mechanism (LAD)", "recovery model (log-linear)",
+                    "per-class median", "constant median", "published propagation estimate")
 
 
 def recovery_time_loo(
@@ -256,7 +319,10 @@ def recovery_time_loo(
 ) -> RecoveryResult:
     """Leave-one-out evaluation of the recovery-time model over every incident with truth.
 
-    Methods: the log-linear ridge model (:func:`fit_recovery_model`), per-class medians (the
+    Methods: the default model, a median (LAD) regression on the rank of the fault's declared
+    recovery mechanism (:class:`MechanismModel`; the training median for an incident that
+    declares none), the log-linear ridge model on the other pre-outage facts
+    (:func:`fit_recovery_model`), per-class medians (the
     median downtime of the training incidents of the same class, ``class_keys``; the overall
     median when the class has fewer than ``min_class`` members), the constant median of the
     training incidents, and the published propagation-time estimate (no fitting).
@@ -267,9 +333,11 @@ def recovery_time_loo(
     ...     "stateful_affected": [0, 0, 1, 1], "load_fault": [0, 0, 0, 0],
     ...     "log10_max_replicas": [0.0] * 4, "propagation_minutes": [1.0] * 4,
     ...     "downtime_minutes": [10.0, 20.0, 400.0, 800.0]})
-    >>> r = recovery_time_loo(df)
+    >>> r = recovery_time_loo(df.assign(recovery_rank=[1, 1, 4, 4]))
     >>> list(r.metrics.index)[:2]
-    ['recovery model (log-linear)', 'per-class median']
+    ['declared recovery mechanism (LAD)', 'recovery model (log-linear)']
+    >>> round(r.predictions.set_index("id").loc["c", "declared recovery mechanism (LAD)"])
+    800
     """
     table = incidents if isinstance(incidents, pd.DataFrame) else recovery_table(incidents, rules)
     df = table[table["downtime_minutes"].notna()].reset_index(drop=True)
@@ -277,7 +345,7 @@ def recovery_time_loo(
     if len(df) < 2:
         empty = pd.DataFrame(columns=["n", "mae_minutes", "median_ae_minutes", "mae_log10",
                                       "within_factor_2"], index=list(RECOVERY_METHODS))
-        return RecoveryResult(pd.DataFrame(columns=cols), empty, None)
+        return RecoveryResult(pd.DataFrame(columns=cols), empty, None, None)
     rows = []
     for i in range(len(df)):
         train = df.drop(index=i)
@@ -285,16 +353,18 @@ def recovery_time_loo(
         model = fit_recovery_model(train, features, alpha)
         rows.append({
             "id": df.loc[i, "id"], "downtime_minutes": float(df.loc[i, "downtime_minutes"]),
-            RECOVERY_METHODS[0]: float(model.predict(test)[0]),
-            RECOVERY_METHODS[1]: _class_median_predict(train, df.loc[i], class_keys, min_class),
-            RECOVERY_METHODS[2]: float(np.median(train["downtime_minutes"].to_numpy(float))),
-            RECOVERY_METHODS[3]: float(df.loc[i, "propagation_minutes"]),
+            RECOVERY_METHODS[0]: mechanism_lad_predict(train, test),
+            RECOVERY_METHODS[1]: float(model.predict(test)[0]),
+            RECOVERY_METHODS[2]: _class_median_predict(train, df.loc[i], class_keys, min_class),
+            RECOVERY_METHODS[3]: float(np.median(train["downtime_minutes"].to_numpy(float))),
+            RECOVERY_METHODS[4]: float(df.loc[i, "propagation_minutes"]),
         })
     pred = pd.DataFrame(rows, columns=cols)
     metrics = pd.DataFrame({m: downtime_errors(pred[m], pred["downtime_minutes"])
                             for m in RECOVERY_METHODS}).T
     metrics["n"] = metrics["n"].astype(int)
-    return RecoveryResult(pred, metrics, fit_recovery_model(df, features, alpha))
+    return RecoveryResult(pred, metrics, fit_mechanism_model(df),
+                          fit_recovery_model(df, features, alpha))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -422,7 +492,7 @@ def declared_ranks(df: pd.DataFrame) -> np.ndarray:
 def mechanism_lad_predict(train: pd.DataFrame, test: pd.DataFrame) -> float:
     """Downtime (minutes) of the single row ``test`` from the declared recovery mechanism:
     least-absolute-deviation regression ``log10 minutes = a + b * recovery_rank`` fitted on the
-    training rows that declare a mechanism (:func:`fit_lad`).
+    training rows that declare a mechanism (:func:`fit_mechanism_model`).
 
     Falls back to the training median when ``test`` declares no mechanism or fewer than two
     training rows do.
@@ -432,14 +502,10 @@ def mechanism_lad_predict(train: pd.DataFrame, test: pd.DataFrame) -> float:
     >>> round(mechanism_lad_predict(tr, pd.DataFrame({"recovery_rank": [2]})))
     32
     """
-    ranks = declared_ranks(train)
-    rank = float(declared_ranks(test)[0])
-    labelled = train[~np.isnan(ranks)].assign(recovery_rank=ranks[~np.isnan(ranks)])
-    if math.isnan(rank) or len(labelled) < 2:
-        return float(np.median(train["downtime_minutes"].to_numpy(float)))
-    feats, b = fit_lad(labelled, ("recovery_rank",))
-    x = np.concatenate([[1.0], [rank] if feats else []])
-    return float(10.0 ** (x @ b))
+    model = fit_mechanism_model(train)
+    if model.n_declared < 2:
+        return model.fallback_minutes
+    return float(model.predict(test)[0])
 
 
 def _blend_log(train: pd.DataFrame, test: pd.DataFrame, w: float) -> float:
@@ -527,13 +593,17 @@ def candidate_loo(table: pd.DataFrame,
                   ) -> pd.DataFrame:
     """Leave-one-out predictions of every candidate over the rows of ``table`` with truth.
 
-    Each prediction is made from the other rows only. Columns: ``id``, ``downtime_minutes`` and
-    one per candidate.
+    Each prediction is made from the rows of the other incidents only (rows sharing the held-out
+    row's ``id`` are left out too). Columns: ``id``, ``downtime_minutes`` and one per candidate.
     """
     df = table[table["downtime_minutes"].notna()].reset_index(drop=True)
     rows = []
     for i in range(len(df) if len(df) >= 2 else 0):
-        train, test = df.drop(index=i).reset_index(drop=True), df.iloc[[i]]
+        # leave the whole incident out (a pooled table may hold one incident twice)
+        train = df[df["id"] != df.loc[i, "id"]].reset_index(drop=True)
+        test = df.iloc[[i]]
+        if train.empty:
+            continue
         rows.append({"id": df.loc[i, "id"],
                      "downtime_minutes": float(df.loc[i, "downtime_minutes"]),
                      **{c.name: c.predict(train, test) for c in candidates}})
@@ -576,6 +646,123 @@ def recovery_candidates(
                         "beats_baselines": bool(e.get("mae_log10", math.inf) < bar)})
     cols = ["candidate", "kind", "description", "cohort", "n", "mae_minutes",
             "median_ae_minutes", "mae_log10", "within_factor_2", "beats_baselines"]
+    return pd.DataFrame(out).reindex(columns=cols)
+
+
+def candidate_heldout(train: pd.DataFrame, test: pd.DataFrame,
+                      candidates: Sequence[RecoveryCandidate] = RECOVERY_CANDIDATES,
+                      ) -> pd.DataFrame:
+    """Held-out predictions: every candidate fitted on the rows of ``train`` with truth, predicting
+    each row of ``test`` with truth (same columns as :func:`candidate_loo`).
+
+    >>> tr = pd.DataFrame({"id": list("abcd"), "recovery_rank": [1, 1, 5, 5],
+    ...     "downtime_minutes": [10.0, 10.0, 1e4, 1e4], "propagation_minutes": [1.0] * 4})
+    >>> te = tr.assign(id=["e", "f", "g", "h"])
+    >>> p = candidate_heldout(tr, te, RECOVERY_CANDIDATES[:1])
+    >>> p["constant median"].tolist()
+    [5005.0, 5005.0, 5005.0, 5005.0]
+    """
+    tr = train[train["downtime_minutes"].notna()].reset_index(drop=True)
+    te = test[test["downtime_minutes"].notna()].reset_index(drop=True)
+    rows = []
+    for i in range(len(te) if len(tr) else 0):
+        row = te.iloc[[i]]
+        rows.append({"id": te.loc[i, "id"],
+                     "downtime_minutes": float(te.loc[i, "downtime_minutes"]),
+                     **{c.name: c.predict(tr, row) for c in candidates}})
+    return pd.DataFrame(rows, columns=["id", "downtime_minutes", *(c.name for c in candidates)])
+
+
+def paired_log_difference(pred: pd.DataFrame, method: str, baseline: str = "constant median",
+                          n_boot: int = 10_000, seed: int = 0) -> dict[str, float]:
+    """Mean difference in absolute log10 error, ``method`` minus ``baseline`` (negative: the
+    method is better), with a paired percentile bootstrap 95% interval over incidents.
+
+    >>> p = pd.DataFrame({"downtime_minutes": [10.0, 100.0, 1000.0],
+    ...                   "m": [10.0, 100.0, 1000.0], "constant median": [100.0] * 3})
+    >>> paired_log_difference(p, "m", n_boot=200)["diff"]
+    -0.6666666666666666
+    """
+    a = np.log10(np.maximum(pred["downtime_minutes"].to_numpy(float), LOG_FLOOR_MINUTES))
+
+    def err(col: str) -> np.ndarray:
+        return np.abs(np.log10(np.maximum(pred[col].to_numpy(float), LOG_FLOOR_MINUTES)) - a)
+
+    d = err(method) - err(baseline)
+    if len(d) == 0:
+        return {"diff": float("nan"), "lo": float("nan"), "hi": float("nan")}
+    idx = np.random.default_rng(seed).integers(0, len(d), size=(n_boot, len(d)))
+    boots = d[idx].mean(axis=1)
+    return {"diff": float(d.mean()), "lo": float(np.quantile(boots, 0.025)),
+            "hi": float(np.quantile(boots, 0.975))}
+
+
+def recovery_evaluation(
+    cohorts: Mapping[str, Sequence[Incident] | pd.DataFrame],
+    train_cohort: str | None = None,
+    rules: str | RuleSet = "faultray-v11",
+    candidates: Sequence[RecoveryCandidate] = RECOVERY_CANDIDATES,
+    n_boot: int = 10_000,
+    seed: int = 0,
+) -> pd.DataFrame:
+    """The endpoints of incidents/PREREGISTRATION.md for every candidate.
+
+    Endpoints: ``pooled LOO`` (leave-one-out over every incident with truth of all cohorts),
+    ``LOO <cohort>`` for each cohort, and, when ``train_cohort`` is given, ``held-out <cohort>``
+    (fitted on ``train_cohort`` only, predicting each other cohort). One row per endpoint and
+    candidate: the :func:`downtime_errors` columns, the paired bootstrap difference in absolute
+    log10 error against the constant median (``diff_vs_median``, ``diff_lo``, ``diff_hi``;
+    :func:`paired_log_difference`) and ``beats_baselines`` (mean absolute log10 error below both
+    the constant median's and the published estimate's on that endpoint).
+
+    Examples
+    --------
+    >>> df = pd.DataFrame({"id": list("abcdef"), "recovery_rank": [1, 5, 1, 5, 1, 5],
+    ...     "propagation_minutes": [1.0] * 6,
+    ...     "downtime_minutes": [10.0, 2000.0, 20.0, 5000.0, 15.0, 3000.0]})
+    >>> mech = [c for c in RECOVERY_CANDIDATES if c.name in
+    ...         ("constant median", "published propagation estimate",
+    ...          "declared recovery mechanism (LAD)")]
+    >>> ev = recovery_evaluation({"a": df.iloc[:4], "b": df.iloc[4:]}, train_cohort="a",
+    ...                          candidates=mech, n_boot=100)
+    >>> sorted(set(ev["endpoint"]))
+    ['LOO a', 'LOO b', 'held-out b', 'pooled LOO']
+    >>> bool(ev.set_index(["endpoint", "candidate"]).loc[("held-out b",
+    ...     "declared recovery mechanism (LAD)"), "beats_baselines"])
+    True
+    """
+    tables = {name: (incs if isinstance(incs, pd.DataFrame) else recovery_table(incs, rules))
+              .assign(cohort=name) for name, incs in cohorts.items()}
+    preds = {"pooled LOO": candidate_loo(pd.concat(tables.values(), ignore_index=True),
+                                         candidates)}
+    for name, table in tables.items():
+        preds[f"LOO {name}"] = candidate_loo(table, candidates)
+    if train_cohort is not None:
+        if train_cohort not in tables:
+            raise InputError(None, "train_cohort", f"unknown cohort {train_cohort!r}",
+                             f"use one of {', '.join(tables)}")
+        for name, table in tables.items():
+            if name != train_cohort:
+                preds[f"held-out {name}"] = candidate_heldout(tables[train_cohort], table,
+                                                              candidates)
+    out = []
+    for endpoint, pred in preds.items():
+        if pred.empty:
+            continue
+        errs = {c.name: downtime_errors(pred[c.name], pred["downtime_minutes"])
+                for c in candidates}
+        bar = min(errs.get("constant median", {}).get("mae_log10", math.inf),
+                  errs.get("published propagation estimate", {}).get("mae_log10", math.inf))
+        for c in candidates:
+            diff = (paired_log_difference(pred, c.name, n_boot=n_boot, seed=seed)
+                    if "constant median" in pred else {"diff": math.nan, "lo": math.nan,
+                                                       "hi": math.nan})
+            out.append({"endpoint": endpoint, "candidate": c.name, "kind": c.kind,
+                        **errs[c.name], "diff_vs_median": diff["diff"], "diff_lo": diff["lo"],
+                        "diff_hi": diff["hi"],
+                        "beats_baselines": bool(errs[c.name]["mae_log10"] < bar)})
+    cols = ["endpoint", "candidate", "kind", "n", "mae_minutes", "median_ae_minutes", "mae_log10",
+            "within_factor_2", "diff_vs_median", "diff_lo", "diff_hi", "beats_baselines"]
     return pd.DataFrame(out).reindex(columns=cols)
 
 

@@ -328,8 +328,17 @@ def test_recovery_model_beats_the_published_estimate(cohort: Path) -> None:
     assert list(res.metrics.index) == list(RECOVERY_METHODS)
     assert (res.metrics["n"] == 18).all()
     log_err = res.metrics["mae_log10"]
-    assert log_err["recovery model (log-linear)"] < log_err["published propagation estimate"]
-    assert log_err["constant median"] < log_err["published propagation estimate"]
+    default = RECOVERY_METHODS[0]
+    assert default == "declared recovery mechanism (LAD)"
+    for m in (default, "recovery model (log-linear)", "constant median"):
+        assert log_err[m] < log_err["published propagation estimate"]
+    if cohort == REMODELED:
+        # the done-when: the default model also beats the constant median (leave-one-out)
+        assert log_err[default] < log_err["constant median"]
+        assert res.model is not None and res.model.n_declared == 18 and res.model.slope > 0
+    else:
+        # paper-18 declares no recovery mechanism: the default falls back to the median
+        assert res.predictions[default].tolist() == res.predictions["constant median"].tolist()
 
 
 def test_recovery_loo_is_leave_one_out(folder: Path) -> None:
