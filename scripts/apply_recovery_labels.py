@@ -2,7 +2,10 @@
 ``recovery``, ``reason``) into each incident file's ``fault`` line, unchanged, then reload every
 touched folder to validate. See incidents/PREREGISTRATION.md.
 
-Usage: ``python scripts/apply_recovery_labels.py incidents/recovery-labels.csv incidents/remodeled-18 ...``
+Usage::
+
+    python scripts/apply_recovery_labels.py incidents/recovery-labels.csv \\
+        incidents/remodeled-18 incidents/independent
 """
 
 from __future__ import annotations

@@ -1,7 +1,10 @@
 """Write what the recovery-mechanism labeller may see: per incident, the header comment above its
 ``# Truth:`` paragraph, the topology and the fault, nothing of the truth.
 
-Usage: ``python scripts/redact_for_labelling.py OUT.md incidents/remodeled-18 incidents/independent``
+Usage::
+
+    python scripts/redact_for_labelling.py OUT.md incidents/remodeled-18 incidents/independent
+
 (incidents in a seeded random order, so the cohort and the outcome order give nothing away).
 See incidents/PREREGISTRATION.md.
 """
