@@ -50,7 +50,7 @@ _EXPORTS = {
     "Backtest": "backtest", "backtest": "backtest", "load_published": "backtest",
     "register": "prospective", "score": "prospective", "verify_ledger": "prospective",
     "ProspectiveScore": "prospective", "recovery_time_loo": "recovery",
-    "recovery_candidates": "recovery",
+    "recovery_candidates": "recovery", "recovery_evaluation": "recovery",
     "severity_ordinal_loo": "recovery", "robustness": "prospective",
     "perturb_topology": "prospective",
     # what-if widgets and figures (issue 3)

@@ -5,11 +5,16 @@ time. Here:
 
 * :func:`predict_incident` and :func:`recovery_features`: the engine's prediction for an incident
   and the facts known before the outage that the models read (cascade size, stateful components,
-  overload-class fault, replicas).
-* :func:`recovery_time_loo`: a transparent log-linear (ridge) model of the downtime, evaluated by
-  leave-one-out beside the published propagation-time estimate, a constant-median baseline and
-  per-class medians; :func:`recovery_candidates` lists every recovery-time model tried
-  (:data:`RECOVERY_CANDIDATES`) with its leave-one-out errors, so the forking paths are visible.
+  overload-class fault, replicas, and the fault's declared recovery mechanism).
+* :func:`recovery_time_loo`: the default recovery-time model, a median (LAD) regression of log10
+  minutes on the rank of the declared recovery mechanism (:class:`MechanismModel`,
+  pre-registered in incidents/PREREGISTRATION.md), evaluated by leave-one-out beside a
+  log-linear ridge on the other facts, per-class medians, a constant-median baseline and the
+  published propagation-time estimate.
+* :func:`recovery_candidates` lists every recovery-time model tried (:data:`RECOVERY_CANDIDATES`)
+  with its leave-one-out errors, so the forking paths are visible; :func:`recovery_evaluation`
+  computes the pre-registered endpoints (pooled and per-cohort leave-one-out, held-out cohorts,
+  paired bootstrap intervals against the median).
 * :func:`severity_ordinal_loo`: an ordinal label predicted from the severity score with
   thresholds fitted by leave-one-out; accuracy and a confusion matrix.
 
