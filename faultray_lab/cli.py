@@ -396,13 +396,18 @@ def _add_predict(sub: Any) -> None:
     p.add_argument("--rules", default="faultray-v11", choices=RULE_CHOICES)
     p.add_argument("--ledger", default="predictions/ledger.jsonl",
                    help="ledger file (default predictions/ledger.jsonl)")
+    p.add_argument("--recovery-train", nargs="+", default=None, metavar="PATH",
+                   help="also register a recovery-time prediction from the fault's declared "
+                   "recovery mechanism, with the model fitted now on these incident folders' "
+                   "truths (e.g. incidents/remodeled-18 incidents/independent)")
     p.set_defaults(func=_cmd_predict)
 
 
 def _cmd_predict(args: argparse.Namespace) -> int:
     from .prospective import register
 
-    reg = register(args.path, args.ledger, rules=args.rules)
+    reg = register(args.path, args.ledger, rules=args.rules,
+                   recovery_train=args.recovery_train)
     rows = [(r["id"], r["status"], r["seq"], "yes" if r["truth_known_at_registration"] else "no",
              r["registered_at"], r["hash"][:12]) for r in reg.to_dict(orient="records")]
     print(format_table(rows, ["incident", "status", "seq", "truth_known", "registered_at",
@@ -457,6 +462,12 @@ def _cmd_score(args: argparse.Namespace) -> int:
                         ("precision", "recall", "f1", "severity_accuracy",
                          "downtime_mae_minutes")))
     print(f"\ndiscrimination margin: engine F1 - {sc.best_baseline} F1 = {sc.margin:+.3f}")
+    if "n_recovery" in sc.summary:
+        s = sc.summary
+        print(f"recovery time as registered ({s['n_recovery']} incidents), mean absolute error "
+              f"of log10 minutes: model {s['recovery_mae_log10']:.3f}, registered training "
+              f"median {s['recovery_median_mae_log10']:.3f}, propagation estimate "
+              f"{s['propagation_mae_log10']:.3f}")
     return 0
 
 

@@ -226,6 +226,8 @@ def register(
     max_depth: int = 20,
     multiplier: float = 10.0,
     clock: Callable[[], _dt.datetime] | None = None,
+    recovery_train: Sequence[Incident] | str | os.PathLike[str]
+    | Sequence[str | os.PathLike[str]] | None = None,
 ) -> pd.DataFrame:
     """Pre-register the engine's predictions: append one ledger record per new incident.
 
@@ -247,6 +249,14 @@ def register(
         Engine parameters (recorded in every record).
     clock : callable, optional
         Returns the registration time as an aware datetime (default: now, UTC); for tests.
+    recovery_train : incidents, or one or more incident files or folders, optional
+        Also register a recovery-time prediction: the default recovery-time model
+        (:class:`~faultray_lab.recovery.MechanismModel`, from the fault's declared mechanism)
+        fitted now on these incidents' truths (incidents being registered are left out). The
+        record's ``prediction`` gains ``recovery_minutes`` and its ``parameters`` the fitted
+        model (``recovery_model``: coefficients, training median, training size and a sha256 of
+        the training ids and downtimes), so :func:`score` can score the recovery time as
+        registered, beside the registered training median.
 
     Returns
     -------
@@ -277,6 +287,10 @@ def register(
     params = {"max_depth": max_depth, "multiplier": multiplier,
               "severity": "chain severity (SEMANTICS 2.2)",
               "downtime": "propagation-time estimate (SEMANTICS 6)"}
+    model = None
+    if recovery_train is not None:
+        model, params["recovery_model"] = _recovery_model(recovery_train,
+                                                          {inc.id for inc in incidents}, rules)
     new_lines: list[str] = []
     rows = []
     for inc in incidents:
@@ -296,6 +310,8 @@ def register(
             continue
         pred = predict_incident(inc, rules, max_depth, multiplier)
         feats = recovery_features(inc, pred)
+        if model is not None:
+            pred["recovery_minutes"] = float(model.predict(pd.DataFrame([feats]))[0])
         rec: dict[str, Any] = {
             "format": LEDGER_FORMAT, "seq": len(records) + len(new_lines) + 1,
             "incident": inc.id, "cohort": inc.cohort, "registered_at": _timestamp(clock),
@@ -319,6 +335,32 @@ def register(
                                        "truth_known_at_registration", "registered_at", "hash"])
 
 
+def _recovery_model(train: Any, exclude: set[str], rules: str | RuleSet,
+                    ) -> tuple[Any, dict[str, Any]]:
+    """The recovery-time model fitted on ``train`` (incidents or paths) without ``exclude``,
+    and its description for the ledger."""
+    from .incidents import load_incidents
+    from .recovery import RECOVERY_METHODS, fit_mechanism_model, recovery_table
+
+    if isinstance(train, str | os.PathLike):
+        train = [train]
+    incs: list[Incident] = []
+    for item in train:
+        incs += load_incidents(item) if isinstance(item, str | os.PathLike) else [item]
+    incs = [i for i in incs if i.truth is not None and i.id not in exclude]
+    if not incs:
+        raise InputError(None, "recovery_train", "no training incident with a truth (other than "
+                         "the incidents being registered)", "pass folders of incidents whose "
+                         "outcome is known, e.g. incidents/remodeled-18")
+    table = recovery_table(incs, rules)
+    model = fit_mechanism_model(table)
+    ids = sorted(zip(table["id"], table["downtime_minutes"].astype(float), strict=True))
+    return model, {"name": RECOVERY_METHODS[0], "intercept": model.intercept,
+                   "slope": model.slope, "median_minutes": model.fallback_minutes,
+                   "n_train": len(table), "n_declared": model.n_declared,
+                   "train_sha256": sha256_text(canonical_json(ids))}
+
+
 # ---------------------------------------------------------------------------------------------
 # Scoring registered predictions
 # ---------------------------------------------------------------------------------------------
@@ -335,7 +377,11 @@ class ProspectiveScore:
         prediction).
     summary : dict
         ``n`` and the published averages (SEMANTICS 6) of the registered predictions;
-        ``n_prospective`` counts the incidents registered before their truth was known.
+        ``n_prospective`` counts the incidents registered before their truth was known. When
+        recovery-time predictions were registered (``register(..., recovery_train=...)``):
+        ``n_recovery`` and the mean absolute log10 and minute errors of the registered model
+        (``recovery_*``), of the registered training median (``recovery_median_*``) and of the
+        propagation-time estimate (``propagation_*``) on those incidents.
     baselines, intervals, margin, best_baseline
         As in :class:`~faultray_lab.backtest.Backtest`, on the same incidents and resamples.
     rules : str
@@ -353,8 +399,8 @@ class ProspectiveScore:
 
     def comparison(self) -> pd.DataFrame:
         """The registered predictions' summary beside every baseline's."""
-        engine = pd.DataFrame([{k: v for k, v in self.summary.items() if k != "n_prospective"}],
-                              index=["registered engine"])
+        engine = pd.DataFrame([{k: v for k, v in self.summary.items()
+                                if k in self.baselines.columns}], index=["registered engine"])
         return pd.concat([engine, self.baselines])
 
     def to_dict(self) -> dict[str, Any]:
@@ -362,7 +408,8 @@ class ProspectiveScore:
         cols = ["id", "seq", "registered_at", "truth_known_at_registration", "reproduced",
                 "predicted_affected", "tp", "fp", "fn", "precision", "recall", "f1",
                 "predicted_severity", "severity_accuracy", "predicted_downtime_minutes",
-                "downtime_error_minutes", "confidence"]
+                "downtime_error_minutes", "confidence", "registered_recovery_minutes",
+                "registered_median_minutes"]
         intervals: dict[str, dict[str, list[float]]] = {}
         for rec in self.intervals.to_dict(orient="records"):
             intervals.setdefault(rec["method"], {})[rec["metric"]] = [rec["low"], rec["high"]]
@@ -482,22 +529,48 @@ def score(
                                inc.truth, severity_map)
         now = predict_incident(inc, reg["rules"], reg["parameters"]["max_depth"],
                                reg["parameters"]["multiplier"])
+        rec_model = reg["parameters"].get("recovery_model")
         rows.append({"id": inc.id, **row, "seq": reg["seq"],
                      "registered_at": reg["registered_at"],
                      "truth_known_at_registration": reg["truth_known_at_registration"],
-                     "reproduced": now == p})
+                     "reproduced": now == {k: p[k] for k in now},
+                     "registered_recovery_minutes": p.get("recovery_minutes", math.nan),
+                     "registered_median_minutes": (rec_model["median_minutes"] if rec_model
+                                                   else math.nan)})
     per = pd.DataFrame(rows)
     # the baselines: the backtest's own, on the same (verified) incidents
     bt = backtest(scored, rules=reg["rules"], severity_map=severity_map, seed=seed, n_boot=1)
     base, baselines = bt.baseline_incidents, bt.baselines
     summary = averages(per, SUMMARY_METRICS)
     summary["n_prospective"] = int((~per["truth_known_at_registration"].astype(bool)).sum())
+    summary.update(_recovery_summary(per, [inc.truth.downtime_minutes for inc in scored]))
     best = max(BASELINES, key=lambda b: (baselines.loc[b, "f1"], -BASELINES.index(b)))
     margin = summary["f1"] - float(baselines.loc[best, "f1"])
     intervals = bootstrap_intervals(per, base, best, seed, n_boot)
     return ProspectiveScore(per_incident=per, summary=summary, baselines=baselines,
                             baseline_incidents=base, intervals=intervals, margin=margin,
                             best_baseline=best, rules=reg["rules"])
+
+
+def _recovery_summary(per: pd.DataFrame, actual: Sequence[float]) -> dict[str, float]:
+    """Recovery-time errors of the registered recovery predictions (incidents registered with
+    ``recovery_train`` only), beside the registered training median and the registered
+    propagation-time estimate on the same incidents."""
+    from .recovery import downtime_errors
+
+    has = per["registered_recovery_minutes"].notna().to_numpy()
+    if not has.any():
+        return {}
+    a = np.asarray(actual, dtype=float)[has]
+    sel = per[has]
+    out: dict[str, float] = {"n_recovery": int(has.sum())}
+    for key, col in (("recovery", "registered_recovery_minutes"),
+                     ("recovery_median", "registered_median_minutes"),
+                     ("propagation", "predicted_downtime_minutes")):
+        e = downtime_errors(sel[col].to_numpy(float), a)
+        out[f"{key}_mae_log10"] = e["mae_log10"]
+        out[f"{key}_mae_minutes"] = e["mae_minutes"]
+    return out
 
 
 def baseline_margins(per_incident: pd.DataFrame, baseline_incidents: pd.DataFrame,

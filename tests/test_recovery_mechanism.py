@@ -266,3 +266,66 @@ def test_preregistered_endpoints_on_the_repository_cohorts() -> None:
     # the published propagation estimate is far off on every endpoint
     pub = ev[ev["candidate"] == "published propagation estimate"]["mae_log10"]
     assert (pub > 2.0).all()
+
+
+# ---------------------------------------------------------------------------------------------
+# Registering recovery-time predictions
+# ---------------------------------------------------------------------------------------------
+def test_register_recovery_predictions_and_score_them(tmp_path: Path, capsys) -> None:
+    from faultray_lab.cli import main
+    from faultray_lab.recovery import fit_mechanism_model, recovery_table
+
+    train = tmp_path / "train"
+    train.mkdir()
+    for k, (mech, minutes) in enumerate([("revert", 30), ("revert", 60), ("restore", 2000),
+                                         ("replace", 9000), ("restart", 300)]):
+        write(train, f"t{k}", mech, minutes)
+    new = tmp_path / "new"
+    new.mkdir()
+    write(new, "n1", "revert")
+    write(new, "n2", "replace")
+    write(new, "t0", "revert")           # also in training: left out of the fit
+    ledger = tmp_path / "ledger.jsonl"
+    assert main(["predict", str(new), "--ledger", str(ledger),
+                 "--recovery-train", str(train)]) == 0
+    records = [json.loads(x) for x in ledger.read_text().splitlines()]
+    model = fit_mechanism_model(recovery_table(
+        [i for i in load_incidents(train) if i.id != "t0"]))
+    params = records[0]["parameters"]["recovery_model"]
+    assert params["n_train"] == 4 and params["intercept"] == pytest.approx(model.intercept)
+    by_id = {r["incident"]: r for r in records}
+    assert by_id["n1"]["prediction"]["recovery_minutes"] == pytest.approx(
+        float(model.predict(pd.DataFrame({"recovery_rank": [1]}))[0]))
+    assert (by_id["n2"]["prediction"]["recovery_minutes"]
+            > by_id["n1"]["prediction"]["recovery_minutes"])
+
+    # later: the truth arrives; the registered recovery prediction is scored, unchanged
+    write(new, "n1", "revert", 45)
+    write(new, "n2", "replace", 7000)
+    write(new, "t0", "revert", 30)
+    write(train, "t4", "restart", 1e6)     # a changed training set cannot move the registration
+    sc = score(new, ledger, n_boot=50)
+    per = sc.per_incident.set_index("id")
+    assert per["reproduced"].all()
+    assert per.loc["n1", "registered_recovery_minutes"] == pytest.approx(
+        by_id["n1"]["prediction"]["recovery_minutes"])
+    assert sc.summary["n_recovery"] == 3
+    exp = np.mean([abs(np.log10(by_id[i]["prediction"]["recovery_minutes"]) - np.log10(m))
+                   for i, m in (("n1", 45), ("n2", 7000), ("t0", 30))])
+    assert sc.summary["recovery_mae_log10"] == pytest.approx(exp)
+    med = params["median_minutes"]
+    assert sc.summary["recovery_median_mae_log10"] == pytest.approx(np.mean(
+        [abs(np.log10(med) - np.log10(m)) for m in (45, 7000, 30)]))
+    assert "recovery_mae_log10" not in sc.comparison().columns
+    capsys.readouterr()
+    assert main(["score", str(new), "--ledger", str(ledger), "--bootstrap", "20"]) == 0
+    assert "recovery time as registered (3 incidents)" in capsys.readouterr().out
+
+
+def test_register_recovery_needs_training_truth(tmp_path: Path) -> None:
+    folder = tmp_path / "inc"
+    folder.mkdir()
+    write(folder, "a", "revert")
+    with pytest.raises(InputError, match="no training incident with a truth"):
+        register(folder, tmp_path / "l.jsonl", recovery_train=folder)
+    assert not (tmp_path / "l.jsonl").exists()
