@@ -17,6 +17,7 @@ True
 from __future__ import annotations
 
 import io
+import math
 import os
 from collections.abc import Iterable
 from pathlib import Path
@@ -527,6 +528,9 @@ def plot_recovery_loo(result: Any, ax: Any = None) -> Any:
         ax.plot([lo, hi], [lo, hi], color="#888888", lw=0.8, ls="--")
         ax.set_xscale("log")
         ax.set_yscale("log")
+        # head room above the points for the legend (log scale: a factor, not an offset)
+        ax.set_ylim(lo / 1.5, hi * 10 ** (0.2 + 0.12 * len(RECOVERY_METHODS) * math.log10(
+            max(hi / lo, 10.0))))
         ax.set_xlabel("actual downtime (min)")
         ax.set_ylabel("predicted downtime, leave-one-out (min)")
         ax.legend(frameon=False, loc="upper left", title="method (MAE of log10 min)",
