@@ -51,6 +51,7 @@ _EXPORTS = {
     "register": "prospective", "score": "prospective", "verify_ledger": "prospective",
     "ProspectiveScore": "prospective", "recovery_time_loo": "recovery",
     "recovery_candidates": "recovery", "recovery_evaluation": "recovery",
+    "label_sensitivity": "recovery",
     "severity_ordinal_loo": "recovery", "robustness": "prospective",
     "perturb_topology": "prospective",
     # what-if widgets and figures (issue 3)

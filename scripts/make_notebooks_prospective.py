@@ -148,6 +148,21 @@ display(ev_table)
 mech_rows = ev[ev["candidate"] == "declared recovery mechanism (LAD)"]
 mech_rows[["endpoint", "n", "mae_log10", "diff_vs_median", "diff_lo", "diff_hi",
            "within_factor_2", "beats_baselines"]]"""),
+    ("md", """#### Sensitivity to close-call labels
+
+The labellers named an alternative mechanism for their close calls (`alternative` in
+`incidents/recovery-labels.csv`). Each row switches one label (then all at once) and re-runs the
+endpoints; the constant median's error is shown beside each endpoint. On other folders this is
+skipped (no labels file)."""),
+    ("code", """sens = None
+if is_default:
+    alts = recovery.label_alternatives(pv.project_path("incidents/recovery-labels.csv"))
+    sens = recovery.label_sensitivity(eval_cohorts, alts, train_cohort=next(iter(eval_cohorts)),
+                                      rules=rules)
+    display(sens.set_index("switched")[["pooled LOO", "held-out independent",
+                                        "LOO remodeled-18", "LOO independent"]])
+    print("median:", sens.iloc[0][[c for c in sens.columns if c.endswith("(median)")]]
+          .round(3).to_dict())"""),
     ("md", """## 4. Ordinal severity
 
 The severity label's ordinal class (critical 9, major/high 7, medium 5, minor 3, low 2) predicted
@@ -208,6 +223,8 @@ print("checks passed")"""),
       else rec.metrics["mae_log10"].to_dict(),
       "recovery_candidates_mae_log10": {f"{r.cohort}: {r.candidate}": (
           None if r.mae_log10 != r.mae_log10 else r.mae_log10) for r in cand.itertuples()},
+      "label_sensitivity_max": None if sens is None else {
+          k: round(float(sens[k].max()), 4) for k in ("pooled LOO", "held-out independent")},
       "preregistered_mechanism": {r.endpoint: {k: (None if v != v else round(v, 4)) for k, v in
           (("mae_log10", r.mae_log10), ("diff_vs_median", r.diff_vs_median),
            ("diff_lo", r.diff_lo), ("diff_hi", r.diff_hi))} for r in mech_rows.itertuples()},

@@ -22,6 +22,7 @@ from faultray_lab.recovery import (
     RecoveryCandidate,
     candidate_heldout,
     candidate_loo,
+    label_sensitivity,
     mechanism_lad_predict,
     paired_log_difference,
     recovery_evaluation,
@@ -251,6 +252,8 @@ def test_every_labelled_incident_carries_its_label() -> None:
     for inc in incs:
         assert inc.fault.recovery == labels[inc.id]["recovery"]
         assert labels[inc.id]["reason"].strip()
+        alt = labels[inc.id]["alternative"]
+        assert alt == "" or (alt in RECOVERY_MECHANISMS and alt != inc.fault.recovery)
 
 
 def test_preregistered_endpoints_on_the_repository_cohorts() -> None:
@@ -329,3 +332,29 @@ def test_register_recovery_needs_training_truth(tmp_path: Path) -> None:
     with pytest.raises(InputError, match="no training incident with a truth"):
         register(folder, tmp_path / "l.jsonl", recovery_train=folder)
     assert not (tmp_path / "l.jsonl").exists()
+
+
+def test_label_sensitivity_switches_one_label_at_a_time() -> None:
+    a = table([1, 5, 1, 5, 3], [10, 2000, 20, 5000, 200], ids=list("abcde"))
+    b = table([1, 5, 3], [15, 3000, 100], ids=list("fgh"))
+    t = label_sensitivity({"a": a, "b": b}, {"b": "revert", "g": "revert"}, train_cohort="a")
+    assert t["switched"].tolist() == ["(labels as given)", "b -> revert", "g -> revert",
+                                      "(all switches)"]
+    given = recovery_evaluation({"a": a, "b": b}, train_cohort="a", n_boot=1).set_index(
+        ["endpoint", "candidate"])["mae_log10"]
+    assert t.loc[0, "held-out b"] == pytest.approx(given[("held-out b", MECH)])
+    # switching g (a held-out incident) cannot change the fit on cohort a ...
+    assert t.loc[2, "LOO a"] == t.loc[0, "LOO a"]
+    # ... but moves its own held-out prediction (5 -> 1: far from its 3000 minutes)
+    assert t.loc[2, "held-out b"] > t.loc[0, "held-out b"]
+    # the median does not read labels
+    assert t["pooled LOO (median)"].nunique() == 1
+    switched = a.copy()
+    switched.loc[switched["id"] == "b", "recovery_rank"] = 1
+    again = recovery_evaluation({"a": switched, "b": b}, train_cohort="a", n_boot=1)
+    assert t.loc[1, "LOO a"] == pytest.approx(
+        again.set_index(["endpoint", "candidate"])["mae_log10"][("LOO a", MECH)])
+    with pytest.raises(InputError, match="unknown incident id"):
+        label_sensitivity({"a": a}, {"zz": "revert"})
+    with pytest.raises(InputError, match="unknown mechanism"):
+        label_sensitivity({"a": a}, {"b": "reboot"})
