@@ -13,8 +13,10 @@ Examples
 
 from __future__ import annotations
 
+import contextlib
 import os
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 
 
@@ -48,3 +50,38 @@ def _umask() -> int:
 def atomic_write_text(path: str | os.PathLike[str], text: str) -> Path:
     """Write ``text`` (UTF-8) to ``path`` atomically."""
     return atomic_write_bytes(path, text.encode("utf-8"))
+
+
+@contextlib.contextmanager
+def exclusive_lock(path: str | os.PathLike[str]) -> Iterator[Path]:
+    """Hold an exclusive advisory lock on ``<path>.lock`` (created if missing) for the block,
+    so that concurrent writers of ``path`` (a ledger) take turns: each one reads, appends and
+    renames while no other writer does. Blocks until the lock is free.
+
+    >>> import tempfile, os
+    >>> d = tempfile.mkdtemp()
+    >>> with exclusive_lock(os.path.join(d, "ledger.jsonl")) as lock:
+    ...     lock.name
+    'ledger.jsonl.lock'
+    """
+    lock = Path(f"{os.fspath(path)}.lock")
+    lock.parent.mkdir(parents=True, exist_ok=True)
+    with open(lock, "a+b") as fh:
+        if os.name == "nt":  # pragma: no cover - exercised on Windows only
+            import msvcrt
+
+            fh.seek(0)
+            msvcrt.locking(fh.fileno(), msvcrt.LK_LOCK, 1)
+            try:
+                yield lock
+            finally:
+                fh.seek(0)
+                msvcrt.locking(fh.fileno(), msvcrt.LK_UNLCK, 1)
+        else:
+            import fcntl
+
+            fcntl.flock(fh.fileno(), fcntl.LOCK_EX)
+            try:
+                yield lock
+            finally:
+                fcntl.flock(fh.fileno(), fcntl.LOCK_UN)

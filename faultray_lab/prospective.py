@@ -57,7 +57,7 @@ from .backtest import (
     score_prediction,
 )
 from .errors import InputError
-from .fileio import atomic_write_bytes
+from .fileio import atomic_write_bytes, exclusive_lock
 from .incidents import Incident
 from .recovery import predict_incident, recovery_features, ruleset_name
 from .rules import RuleSet
@@ -236,7 +236,9 @@ def register(
     fault is refused, since a registered prediction is never replaced (use a new incident id).
     Incidents that already carry ``truth`` are registered too, flagged
     ``truth_known_at_registration`` (a post hoc registration). Nothing is written unless every
-    incident is valid; the new ledger replaces the old one atomically.
+    incident is valid; the new ledger replaces the old one atomically, under an exclusive lock
+    on ``<ledger>.lock`` (:func:`~faultray_lab.fileio.exclusive_lock`), so concurrent writers
+    take turns.
 
     Parameters
     ----------
@@ -280,57 +282,59 @@ def register(
         raise InputError(None, "incidents", "no incidents to register", "pass incident files")
     clock = clock or _utc_now
     path = Path(ledger)
-    records = verify_ledger(path)
-    rules_name = ruleset_name(rules)
-    index = {(r["incident"], r["rules"]): r for r in records}
-    prev = records[-1]["hash"] if records else GENESIS_HASH
-    params = {"max_depth": max_depth, "multiplier": multiplier,
-              "severity": "chain severity (SEMANTICS 2.2)",
-              "downtime": "propagation-time estimate (SEMANTICS 6)"}
-    model = None
-    if recovery_train is not None:
-        model, params["recovery_model"] = _recovery_model(recovery_train,
-                                                          {inc.id for inc in incidents}, rules)
-    new_lines: list[str] = []
-    rows = []
-    for inc in incidents:
-        th, fh = topology_sha256(inc.topology), fault_sha256(inc)
-        old = index.get((inc.id, rules_name))
-        if old is not None:
-            if (old["topology_sha256"], old["fault_sha256"]) != (th, fh):
-                raise InputError(inc.path or None, f"incident {inc.id!r}",
-                                 f"already registered (record {old['seq']}) with a different "
-                                 "topology or fault; a registered prediction is never replaced",
-                                 "restore the registered topology and fault, or register the "
-                                 "changed model under a new incident id")
-            rows.append({"id": inc.id, "status": "already-registered", "seq": old["seq"],
-                         "rules": rules_name,
-                         "truth_known_at_registration": old["truth_known_at_registration"],
-                         "registered_at": old["registered_at"], "hash": old["hash"]})
-            continue
-        pred = predict_incident(inc, rules, max_depth, multiplier)
-        feats = recovery_features(inc, pred)
-        if model is not None:
-            pred["recovery_minutes"] = float(model.predict(pd.DataFrame([feats]))[0])
-        rec: dict[str, Any] = {
-            "format": LEDGER_FORMAT, "seq": len(records) + len(new_lines) + 1,
-            "incident": inc.id, "cohort": inc.cohort, "registered_at": _timestamp(clock),
-            "toolkit_version": __version__, "rules": rules_name, "parameters": params,
-            "topology_sha256": th, "fault_sha256": fh,
-            "truth_known_at_registration": inc.truth is not None,
-            "prediction": pred, "features": feats, "prev_hash": prev,
-        }
-        rec["hash"] = record_hash(rec)
-        prev = rec["hash"]
-        index[(inc.id, rules_name)] = rec
-        new_lines.append(canonical_json({k: rec[k] for k in RECORD_KEYS}) + "\n")
-        rows.append({"id": inc.id, "status": "registered", "seq": rec["seq"],
-                     "rules": rules_name, "truth_known_at_registration": inc.truth is not None,
-                     "registered_at": rec["registered_at"], "hash": rec["hash"]})
-    if new_lines:
-        old_bytes = path.read_bytes() if path.exists() else b""
-        atomic_write_bytes(path, old_bytes + "".join(new_lines).encode("utf-8"))
-        verify_ledger(path)
+    # one writer at a time: read, append and rename under the ledger's lock
+    with exclusive_lock(path):
+        records = verify_ledger(path)
+        rules_name = ruleset_name(rules)
+        index = {(r["incident"], r["rules"]): r for r in records}
+        prev = records[-1]["hash"] if records else GENESIS_HASH
+        params = {"max_depth": max_depth, "multiplier": multiplier,
+                  "severity": "chain severity (SEMANTICS 2.2)",
+                  "downtime": "propagation-time estimate (SEMANTICS 6)"}
+        model = None
+        if recovery_train is not None:
+            model, params["recovery_model"] = _recovery_model(recovery_train,
+                                                              {inc.id for inc in incidents}, rules)
+        new_lines: list[str] = []
+        rows = []
+        for inc in incidents:
+            th, fh = topology_sha256(inc.topology), fault_sha256(inc)
+            old = index.get((inc.id, rules_name))
+            if old is not None:
+                if (old["topology_sha256"], old["fault_sha256"]) != (th, fh):
+                    raise InputError(inc.path or None, f"incident {inc.id!r}",
+                                     f"already registered (record {old['seq']}) with a different "
+                                     "topology or fault; a registered prediction is never replaced",
+                                     "restore the registered topology and fault, or register the "
+                                     "changed model under a new incident id")
+                rows.append({"id": inc.id, "status": "already-registered", "seq": old["seq"],
+                             "rules": rules_name,
+                             "truth_known_at_registration": old["truth_known_at_registration"],
+                             "registered_at": old["registered_at"], "hash": old["hash"]})
+                continue
+            pred = predict_incident(inc, rules, max_depth, multiplier)
+            feats = recovery_features(inc, pred)
+            if model is not None:
+                pred["recovery_minutes"] = float(model.predict(pd.DataFrame([feats]))[0])
+            rec: dict[str, Any] = {
+                "format": LEDGER_FORMAT, "seq": len(records) + len(new_lines) + 1,
+                "incident": inc.id, "cohort": inc.cohort, "registered_at": _timestamp(clock),
+                "toolkit_version": __version__, "rules": rules_name, "parameters": params,
+                "topology_sha256": th, "fault_sha256": fh,
+                "truth_known_at_registration": inc.truth is not None,
+                "prediction": pred, "features": feats, "prev_hash": prev,
+            }
+            rec["hash"] = record_hash(rec)
+            prev = rec["hash"]
+            index[(inc.id, rules_name)] = rec
+            new_lines.append(canonical_json({k: rec[k] for k in RECORD_KEYS}) + "\n")
+            rows.append({"id": inc.id, "status": "registered", "seq": rec["seq"],
+                         "rules": rules_name, "truth_known_at_registration": inc.truth is not None,
+                         "registered_at": rec["registered_at"], "hash": rec["hash"]})
+        if new_lines:
+            old_bytes = path.read_bytes() if path.exists() else b""
+            atomic_write_bytes(path, old_bytes + "".join(new_lines).encode("utf-8"))
+            verify_ledger(path)
     return pd.DataFrame(rows, columns=["id", "status", "seq", "rules",
                                        "truth_known_at_registration", "registered_at", "hash"])
 

@@ -358,3 +358,29 @@ def test_label_sensitivity_switches_one_label_at_a_time() -> None:
         label_sensitivity({"a": a}, {"zz": "revert"})
     with pytest.raises(InputError, match="unknown mechanism"):
         label_sensitivity({"a": a}, {"b": "reboot"})
+
+
+def _register_one(args: tuple[str, str]) -> int:
+    folder, ledger = args
+    return len(register(folder, ledger))
+
+
+def test_concurrent_registrations_keep_every_record(tmp_path: Path) -> None:
+    """Writers take turns under the ledger's lock: no registration is lost."""
+    from concurrent.futures import ProcessPoolExecutor
+
+    from faultray_lab.prospective import verify_ledger
+
+    jobs = []
+    for k in range(8):
+        d = tmp_path / f"batch{k}"
+        d.mkdir()
+        for j in range(3):
+            write(d, f"i{k}-{j}", "revert")
+        jobs.append((str(d), str(tmp_path / "ledger.jsonl")))
+    with ProcessPoolExecutor(max_workers=4) as pool:
+        assert list(pool.map(_register_one, jobs)) == [3] * 8
+    records = verify_ledger(tmp_path / "ledger.jsonl")
+    assert sorted(r["incident"] for r in records) == sorted(
+        f"i{k}-{j}" for k in range(8) for j in range(3))
+    assert [r["seq"] for r in records] == list(range(1, 25))
