@@ -51,7 +51,7 @@ _EXPORTS = {
     "register": "prospective", "score": "prospective", "verify_ledger": "prospective",
     "ProspectiveScore": "prospective", "recovery_time_loo": "recovery",
     "recovery_candidates": "recovery", "recovery_evaluation": "recovery",
-    "label_sensitivity": "recovery",
+    "label_sensitivity": "recovery", "label_agreement": "recovery", "read_labels": "recovery",
     "severity_ordinal_loo": "recovery", "robustness": "prospective",
     "perturb_topology": "prospective",
     # what-if widgets and figures (issue 3)

@@ -148,21 +148,31 @@ display(ev_table)
 mech_rows = ev[ev["candidate"] == "declared recovery mechanism (LAD)"]
 mech_rows[["endpoint", "n", "mae_log10", "diff_vs_median", "diff_lo", "diff_hi",
            "within_factor_2", "beats_baselines"]]"""),
-    ("md", """#### Sensitivity to close-call labels
+    ("md", """#### Sensitivity to the labels
 
 The labellers named an alternative mechanism for their close calls (`alternative` in
 `incidents/recovery-labels.csv`). Each row switches one label (then all at once) and re-runs the
-endpoints; the constant median's error is shown beside each endpoint. On other folders this is
-skipped (no labels file)."""),
-    ("code", """sens = None
+endpoints. A second labeller, under the same instructions and blindness, labelled all incidents
+again (`second_labeller`): its agreement with the labels used (Cohen's kappa) and the endpoints
+under its labels come last. On other folders this is skipped (no labels file)."""),
+    ("code", """sens = agree = second_run = None
 if is_default:
-    alts = recovery.label_alternatives(pv.project_path("incidents/recovery-labels.csv"))
-    sens = recovery.label_sensitivity(eval_cohorts, alts, train_cohort=next(iter(eval_cohorts)),
-                                      rules=rules)
-    display(sens.set_index("switched")[["pooled LOO", "held-out independent",
-                                        "LOO remodeled-18", "LOO independent"]])
-    print("median:", sens.iloc[0][[c for c in sens.columns if c.endswith("(median)")]]
-          .round(3).to_dict())"""),
+    labels_csv = pv.project_path("incidents/recovery-labels.csv")
+    train_name = next(iter(eval_cohorts))
+    endpoints = ["pooled LOO", "held-out independent", "LOO remodeled-18", "LOO independent"]
+    sens = recovery.label_sensitivity(eval_cohorts, recovery.read_labels(labels_csv,
+                                      "alternative"), train_cohort=train_name, rules=rules)
+    display(sens.set_index("switched")[endpoints])
+    print("constant median:", {e: round(float(sens.iloc[0][f"{e} (median)"]), 3)
+                               for e in endpoints})
+    first = recovery.read_labels(labels_csv)
+    second = recovery.read_labels(labels_csv, "second_labeller")
+    agree = recovery.label_agreement(first, second)
+    print("second labeller:", {k: round(v, 3) for k, v in agree.items()})
+    changed = {i: m for i, m in second.items() if first.get(i) != m}
+    second_run = recovery.label_sensitivity(eval_cohorts, changed, train_cohort=train_name,
+                                            rules=rules).iloc[-1][endpoints]
+    display(second_run.rename("under the second labeller's labels").to_frame().T)"""),
     ("md", """## 4. Ordinal severity
 
 The severity label's ordinal class (critical 9, major/high 7, medium 5, minor 3, low 2) predicted
@@ -225,6 +235,9 @@ print("checks passed")"""),
           None if r.mae_log10 != r.mae_log10 else r.mae_log10) for r in cand.itertuples()},
       "label_sensitivity_max": None if sens is None else {
           k: round(float(sens[k].max()), 4) for k in ("pooled LOO", "held-out independent")},
+      "second_labeller": None if agree is None else {
+          "kappa": round(agree["kappa"], 4),
+          "endpoints": {k: round(float(v), 4) for k, v in second_run.items()}},
       "preregistered_mechanism": {r.endpoint: {k: (None if v != v else round(v, 4)) for k, v in
           (("mae_log10", r.mae_log10), ("diff_vs_median", r.diff_vs_median),
            ("diff_lo", r.diff_lo), ("diff_hi", r.diff_hi))} for r in mech_rows.itertuples()},

@@ -22,9 +22,11 @@ from faultray_lab.recovery import (
     RecoveryCandidate,
     candidate_heldout,
     candidate_loo,
+    label_agreement,
     label_sensitivity,
     mechanism_lad_predict,
     paired_log_difference,
+    read_labels,
     recovery_evaluation,
     recovery_features,
 )
@@ -254,6 +256,8 @@ def test_every_labelled_incident_carries_its_label() -> None:
         assert labels[inc.id]["reason"].strip()
         alt = labels[inc.id]["alternative"]
         assert alt == "" or (alt in RECOVERY_MECHANISMS and alt != inc.fault.recovery)
+        assert labels[inc.id]["second_labeller"] in RECOVERY_MECHANISMS
+        assert labels[inc.id]["second_reason"].strip()
 
 
 def test_preregistered_endpoints_on_the_repository_cohorts() -> None:
@@ -384,3 +388,36 @@ def test_concurrent_registrations_keep_every_record(tmp_path: Path) -> None:
     assert sorted(r["incident"] for r in records) == sorted(
         f"i{k}-{j}" for k in range(8) for j in range(3))
     assert [r["seq"] for r in records] == list(range(1, 25))
+
+
+def test_label_agreement_is_cohens_kappa() -> None:
+    same = {"a": "revert", "b": "replace", "c": "restart"}
+    assert label_agreement(same, same) == {"n": 3, "agreement": 1.0, "kappa": 1.0,
+                                           "weighted_kappa": 1.0}
+    # opposite ends of the scale cost more than neighbours in the weighted kappa
+    a = {"x": "revert", "y": "replace", "z": "revert", "w": "replace"}
+    near = {**a, "x": "mitigate"}
+    far = {**a, "x": "replace"}
+    assert label_agreement(a, near)["agreement"] == label_agreement(a, far)["agreement"] == 0.75
+    assert label_agreement(a, near)["weighted_kappa"] > label_agreement(a, far)["weighted_kappa"]
+    # only incidents both labelled count
+    assert label_agreement(a, {"x": "revert", "q": "restore"})["n"] == 1
+    assert label_agreement({}, a)["n"] == 0
+    with pytest.raises(InputError, match="unknown mechanisms"):
+        label_agreement({"x": "reboot"}, {"x": "revert"})
+
+
+def test_read_labels_columns_and_errors(tmp_path: Path) -> None:
+    labels = ROOT / "incidents" / "recovery-labels.csv"
+    used = read_labels(labels)
+    assert len(used) == 37 and set(used.values()) <= set(RECOVERY_MECHANISMS)
+    second = read_labels(labels, "second_labeller")
+    assert set(second) == set(used)
+    agree = label_agreement(used, second)
+    assert 0.0 < agree["kappa"] <= 1.0
+    with pytest.raises(InputError, match="no such labels file"):
+        read_labels(tmp_path / "missing.csv")
+    bad = tmp_path / "bad.csv"
+    bad.write_text("id,label\na,revert\n")
+    with pytest.raises(InputError, match="'recovery' are required"):
+        read_labels(bad)
