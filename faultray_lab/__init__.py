@@ -52,6 +52,7 @@ _EXPORTS = {
     "ProspectiveScore": "prospective", "recovery_time_loo": "recovery",
     "recovery_candidates": "recovery", "recovery_evaluation": "recovery",
     "label_sensitivity": "recovery", "label_agreement": "recovery", "read_labels": "recovery",
+    "mechanism_permutation_test": "recovery",
     "severity_ordinal_loo": "recovery", "robustness": "prospective",
     "perturb_topology": "prospective",
     # what-if widgets and figures (issue 3)

@@ -29,13 +29,15 @@ prospective validation a routine experiment on any folder of incident files:
 Parameters: `incident_dir` (any folder of incident files; empty: the repository's
 `incidents/remodeled-18`), `ledger` (a ledger path; empty: a fresh temporary ledger, so running
 the notebook never changes the repository), `rules`, `seed`, `output_dir` (figures; empty: the
-repository's `paper/figures`) and `n_draws` (perturbations per rate)."""),
+repository's `paper/figures`), `n_draws` (perturbations per rate) and `n_perm` (label
+permutations of the recovery-time test)."""),
     ("parameters", """incident_dir = ""
 ledger = ""
 rules = "faultray-v11"
 seed = 0
 output_dir = ""
-n_draws = 10"""),
+n_draws = 10
+n_perm = 200"""),
     ("code", """import tempfile
 from pathlib import Path
 
@@ -148,6 +150,14 @@ display(ev_table)
 mech_rows = ev[ev["candidate"] == "declared recovery mechanism (LAD)"]
 mech_rows[["endpoint", "n", "mae_log10", "diff_vs_median", "diff_lo", "diff_hi",
            "within_factor_2", "beats_baselines"]]"""),
+    ("md", """#### Do the declared mechanisms carry information?
+
+A permutation test: the declared mechanisms are shuffled across the incidents (`n_perm` seeded
+shuffles) and the pooled leave-one-out error recomputed; the p-value is the share of shuffles at
+least as good as the labels as given."""),
+    ("code", """perm = recovery.mechanism_permutation_test(eval_cohorts, n_perm=n_perm, seed=seed,
+                                           rules=rules, progress=False)
+{k: round(v, 4) for k, v in perm.items()}"""),
     ("md", """#### Sensitivity to the labels
 
 The labellers named an alternative mechanism for their close calls (`alternative` in
@@ -233,6 +243,7 @@ print("checks passed")"""),
       else rec.metrics["mae_log10"].to_dict(),
       "recovery_candidates_mae_log10": {f"{r.cohort}: {r.candidate}": (
           None if r.mae_log10 != r.mae_log10 else r.mae_log10) for r in cand.itertuples()},
+      "permutation_test": {k: round(v, 4) for k, v in perm.items()},
       "label_sensitivity_max": None if sens is None else {
           k: round(float(sens[k].max()), 4) for k in ("pooled LOO", "held-out independent")},
       "second_labeller": None if agree is None else {

@@ -25,6 +25,7 @@ from faultray_lab.recovery import (
     label_agreement,
     label_sensitivity,
     mechanism_lad_predict,
+    mechanism_permutation_test,
     paired_log_difference,
     read_labels,
     recovery_evaluation,
@@ -421,3 +422,19 @@ def test_read_labels_columns_and_errors(tmp_path: Path) -> None:
     bad.write_text("id,label\na,revert\n")
     with pytest.raises(InputError, match="'recovery' are required"):
         read_labels(bad)
+
+
+def test_permutation_test_separates_signal_from_noise() -> None:
+    rng = np.random.default_rng(5)
+    ranks = np.repeat([1, 2, 3, 4, 5], 4)
+    minutes = 10 ** (1.0 + 0.6 * ranks + rng.normal(0, 0.15, ranks.size))
+    informative = table(ranks.tolist(), minutes.tolist())
+    r = mechanism_permutation_test({"x": informative}, n_perm=60, seed=1)
+    assert r == mechanism_permutation_test({"x": informative}, n_perm=60, seed=1)
+    assert r["p_value"] == pytest.approx(1 / 61) and r["observed"] < r["null_low"]
+    # labels unrelated to the downtimes: the labels as given are nothing special
+    noise = informative.assign(recovery_rank=rng.permutation(ranks))
+    q = mechanism_permutation_test({"x": noise}, n_perm=60, seed=1)
+    assert q["p_value"] > 0.05 and q["null_low"] <= q["observed"]
+    with pytest.raises(InputError, match="n_perm"):
+        mechanism_permutation_test({"x": noise}, n_perm=0)
