@@ -616,6 +616,34 @@ def candidate_loo(table: pd.DataFrame,
     return pd.DataFrame(rows, columns=["id", "downtime_minutes", *(c.name for c in candidates)])
 
 
+def _candidate_errors(pred: pd.DataFrame, candidates: Sequence[RecoveryCandidate],
+                      ) -> dict[str, dict[str, Any]]:
+    """Per candidate: :func:`downtime_errors` of its column of ``pred`` and ``beats_baselines``
+    (mean absolute log10 error below both the constant median's and the published estimate's).
+    An empty ``pred`` gives ``n`` 0 and never beats the baselines."""
+    errs: dict[str, dict[str, Any]] = {
+        c.name: (downtime_errors(pred[c.name], pred["downtime_minutes"]) if len(pred)
+                 else {"n": 0}) for c in candidates}
+    bar = min(errs.get("constant median", {}).get("mae_log10", math.inf),
+              errs.get("published propagation estimate", {}).get("mae_log10", math.inf))
+    for e in errs.values():
+        e["beats_baselines"] = bool(e.get("mae_log10", math.inf) < bar)
+    return errs
+
+
+def candidates_named(*names: str) -> tuple[RecoveryCandidate, ...]:
+    """The candidates of :data:`RECOVERY_CANDIDATES` with these names, in that list's order.
+
+    >>> [c.name for c in candidates_named("published propagation estimate", "constant median")]
+    ['constant median', 'published propagation estimate']
+    """
+    unknown = set(names) - {c.name for c in RECOVERY_CANDIDATES}
+    if unknown:
+        raise InputError(None, "names", f"unknown candidates {sorted(unknown)}",
+                         "use names of RECOVERY_CANDIDATES")
+    return tuple(c for c in RECOVERY_CANDIDATES if c.name in names)
+
+
 def recovery_candidates(
     cohorts: Mapping[str, Sequence[Incident] | pd.DataFrame],
     rules: str | RuleSet = "faultray-v11",
@@ -640,16 +668,10 @@ def recovery_candidates(
     out = []
     for cohort, incs in cohorts.items():
         table = incs if isinstance(incs, pd.DataFrame) else recovery_table(incs, rules)
-        pred = candidate_loo(table, candidates)
-        errs = {c.name: (downtime_errors(pred[c.name], pred["downtime_minutes"]) if len(pred)
-                         else {"n": 0}) for c in candidates}
-        bar = min(errs.get("constant median", {}).get("mae_log10", math.inf),
-                  errs.get("published propagation estimate", {}).get("mae_log10", math.inf))
+        errs = _candidate_errors(candidate_loo(table, candidates), candidates)
         for c in candidates:
-            e = errs[c.name]
             out.append({"candidate": c.name, "kind": c.kind, "description": c.description,
-                        "cohort": cohort, **e,
-                        "beats_baselines": bool(e.get("mae_log10", math.inf) < bar)})
+                        "cohort": cohort, **errs[c.name]})
     cols = ["candidate", "kind", "description", "cohort", "n", "mae_minutes",
             "median_ae_minutes", "mae_log10", "within_factor_2", "beats_baselines"]
     return pd.DataFrame(out).reindex(columns=cols)
@@ -726,9 +748,8 @@ def recovery_evaluation(
     >>> df = pd.DataFrame({"id": list("abcdef"), "recovery_rank": [1, 5, 1, 5, 1, 5],
     ...     "propagation_minutes": [1.0] * 6,
     ...     "downtime_minutes": [10.0, 2000.0, 20.0, 5000.0, 15.0, 3000.0]})
-    >>> mech = [c for c in RECOVERY_CANDIDATES if c.name in
-    ...         ("constant median", "published propagation estimate",
-    ...          "declared recovery mechanism (LAD)")]
+    >>> mech = candidates_named("constant median", "published propagation estimate",
+    ...                         "declared recovery mechanism (LAD)")
     >>> ev = recovery_evaluation({"a": df.iloc[:4], "b": df.iloc[4:]}, train_cohort="a",
     ...                          candidates=mech, n_boot=100)
     >>> sorted(set(ev["endpoint"]))
@@ -755,18 +776,14 @@ def recovery_evaluation(
     for endpoint, pred in preds.items():
         if pred.empty:
             continue
-        errs = {c.name: downtime_errors(pred[c.name], pred["downtime_minutes"])
-                for c in candidates}
-        bar = min(errs.get("constant median", {}).get("mae_log10", math.inf),
-                  errs.get("published propagation estimate", {}).get("mae_log10", math.inf))
+        errs = _candidate_errors(pred, candidates)
         for c in candidates:
             diff = (paired_log_difference(pred, c.name, n_boot=n_boot, seed=seed)
                     if "constant median" in pred else {"diff": math.nan, "lo": math.nan,
                                                        "hi": math.nan})
             out.append({"endpoint": endpoint, "candidate": c.name, "kind": c.kind,
                         **errs[c.name], "diff_vs_median": diff["diff"], "diff_lo": diff["lo"],
-                        "diff_hi": diff["hi"],
-                        "beats_baselines": bool(errs[c.name]["mae_log10"] < bar)})
+                        "diff_hi": diff["hi"]})
     cols = ["endpoint", "candidate", "kind", "n", "mae_minutes", "median_ae_minutes", "mae_log10",
             "within_factor_2", "diff_vs_median", "diff_lo", "diff_hi", "beats_baselines"]
     return pd.DataFrame(out).reindex(columns=cols)
@@ -835,7 +852,7 @@ def mechanism_permutation_test(
               for incs in cohorts.values()]
     df = pd.concat(tables, ignore_index=True)
     df = df[df["downtime_minutes"].notna()].reset_index(drop=True)
-    model = [c for c in RECOVERY_CANDIDATES if c.name == RECOVERY_METHODS[0]]
+    model = candidates_named(RECOVERY_METHODS[0])
 
     def pooled_error(table: pd.DataFrame) -> float:
         pred = candidate_loo(table, model)
@@ -931,8 +948,7 @@ def label_sensitivity(
         if mech not in RECOVERY_MECHANISMS:
             raise InputError(None, f"alternatives[{iid!r}]", f"unknown mechanism {mech!r}",
                              f"use one of {', '.join(RECOVERY_MECHANISMS)}")
-    keep = [c for c in RECOVERY_CANDIDATES
-            if c.name in ("constant median", RECOVERY_METHODS[0])]
+    keep = candidates_named("constant median", RECOVERY_METHODS[0])
 
     def switched(switches: Mapping[str, str]) -> dict[str, pd.DataFrame]:
         out = {}

@@ -139,6 +139,8 @@ separately, not used to choose anything) is the held-out one."""),
     ("code", """eval_cohorts = {Path(incident_dir).name: incidents}
 if is_default:
     eval_cohorts["independent"] = fl.load_incidents(pv.project_path("incidents/independent"))
+# the engine runs once per incident; every evaluation below reads these tables
+eval_cohorts = {name: recovery.recovery_table(incs, rules) for name, incs in eval_cohorts.items()}
 ev = recovery.recovery_evaluation(
     eval_cohorts, train_cohort=next(iter(eval_cohorts)) if len(eval_cohorts) > 1 else None,
     rules=rules, seed=seed)
