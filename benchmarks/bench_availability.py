@@ -28,15 +28,11 @@ import time
 
 import networkx as nx
 
-from faultray_lab.availability import _compile, replica_availability, system_availability
-from faultray_lab.failstop import (
-    dsb_path,
-    failstop_availability,
-    import_jaeger_dependencies,
-    kill_count,
-    load_dsb,
-)
-from faultray_lab.synthetic import layered_topology
+from faultray_lab.availability.failstop import dsb_path, failstop_availability, kill_count, load_dsb
+from faultray_lab.availability.layers import replica_availability
+from faultray_lab.availability.system import _compile, system_availability
+from faultray_lab.importers.jaeger import import_jaeger_dependencies
+from faultray_lab.importers.synthetic import layered_topology
 
 
 def _networkx_failstop(topo, client, endpoints, p_fail, trials, seed):

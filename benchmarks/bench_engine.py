@@ -29,7 +29,7 @@ from pathlib import Path
 import yaml
 
 import faultray_lab as fl
-from faultray_lab.synthetic import layered_topology
+from faultray_lab.importers.synthetic import layered_topology
 
 
 def _time_load(path: Path, repeat: int = 3) -> float:

@@ -38,7 +38,7 @@ _ONE = """
 import json, resource, sys, time
 import numpy, scipy.sparse  # warm imports: we time the computation, not the imports
 import faultray_lab as fl
-from faultray_lab.fastpath import single_fault_summaries
+from faultray_lab.engine.fastpath import single_fault_summaries
 topo = fl.load_topology(sys.argv[1])
 t0 = time.perf_counter()
 table = single_fault_summaries(topo, sys.argv[2], "down")
@@ -50,7 +50,7 @@ print(json.dumps({"s": dt, "effects": len(table.comp), "rss_mb": rss}))
 
 _GEN = """
 import json, sys
-from faultray_lab.synthetic import layered_topology
+from faultray_lab.importers.synthetic import layered_topology
 n, seed, path = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3]
 open(path, "w").write(json.dumps(layered_topology(n, seed=seed).to_dict()))
 """

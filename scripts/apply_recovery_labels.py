@@ -16,7 +16,7 @@ import sys
 from pathlib import Path
 
 from faultray_lab import load_incidents
-from faultray_lab.incidents import RECOVERY_MECHANISMS
+from faultray_lab.evaluation.incidents import RECOVERY_MECHANISMS
 
 FAULT_LINE = re.compile(r"^fault: \{(?P<body>[^}]*)\}\s*$", re.M)
 

@@ -21,8 +21,8 @@ from typing import Any
 
 import yaml
 
-from faultray_lab.fileio import atomic_write_text
-from faultray_lab.incidents import load_incidents
+from faultray_lab.common.files import atomic_write_text
+from faultray_lab.evaluation.incidents import load_incidents
 
 COHORT = "paper-18"
 

@@ -43,8 +43,8 @@ import pandas as pd
 
 import faultray_lab as fl
 from faultray_lab import plots
-from faultray_lab.availability import SHARED_NETWORK_BETAS, shared_network_example
-from faultray_lab.failstop import load_dsb
+from faultray_lab.availability.system import SHARED_NETWORK_BETAS, shared_network_example
+from faultray_lab.availability.failstop import load_dsb
 
 pd.set_option("display.width", 160)
 topo = fl.load_topology(topology_path or fl.demo_topology_path())

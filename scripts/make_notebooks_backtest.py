@@ -35,7 +35,8 @@ from IPython.display import JSON
 
 import faultray_lab as fl
 from faultray_lab import plots
-from faultray_lab.backtest import backtest, compare_published, load_published
+from faultray_lab.evaluation.backtest import backtest
+from faultray_lab.evaluation.published import compare_published, load_published
 
 pd.set_option("display.precision", 3)
 pd.set_option("display.width", 160)

@@ -31,7 +31,7 @@ import pandas as pd
 
 import faultray_lab as fl
 from faultray_lab import plots
-from faultray_lab.widgets import compare, evaluate
+from faultray_lab.scenarios.whatif import compare, evaluate
 
 pd.set_option("display.width", 160)
 topo = fl.load_topology(topology_path or fl.demo_topology_path())

@@ -36,7 +36,7 @@ def build(cells: list[tuple[str, str]]) -> nbformat.NotebookNode:
 
 def write(cells: list[tuple[str, str]], path: str | Path) -> Path:
     """Build and write a notebook atomically, without outputs."""
-    from faultray_lab.fileio import atomic_write_text
+    from faultray_lab.common.files import atomic_write_text
 
     out = atomic_write_text(path, nbformat.writes(build(cells)) + "\n")
     print(f"wrote {path}")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from hypothesis import strategies as st
 
-from faultray_lab.topology import Component, Dependency, Topology
+from faultray_lab.model.topology import Component, Dependency, Topology
 
 TYPES = ["app_server", "database", "cache", "external_api", "ai_agent", "storage", "web_server"]
 FAULTS = ["component_down", "cpu_saturation", "latency_spike", "memory_exhaustion",

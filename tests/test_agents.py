@@ -8,7 +8,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from faultray_lab import simulate_fault, topology_from_dict
-from faultray_lab.agents import (
+from faultray_lab.common.errors import InputError
+from faultray_lab.engine.agents import (
     agent_hallucination,
     agent_to_agent,
     annotate_agents,
@@ -18,7 +19,6 @@ from faultray_lab.agents import (
     propagate_agent_hallucination,
     source_hallucination,
 )
-from faultray_lab.errors import InputError
 
 
 # ---------------------------------------------------------------------------------------------

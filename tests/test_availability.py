@@ -13,30 +13,29 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from faultray_lab import demo_topology_path, topology_from_dict
-from faultray_lab.availability import (
-    MAX_EXACT_VARIABLES,
-    CommonCause,
-    _compile,
-    _enumerate,
-    availability_layers,
-    common_cause_sweep,
-    entry_points,
-    independent_product,
-    nines,
-    system_availability,
-)
-from faultray_lab.cli import main
-from faultray_lab.errors import InputError
-from faultray_lab.failstop import (
+from faultray_lab.availability.failstop import (
     _kill_subsets,
     _sample_kills,
     dsb_error_statistics,
     failstop_availability,
-    import_jaeger_dependencies,
     kill_count,
     load_dsb,
     reproduce_dsb,
 )
+from faultray_lab.availability.layers import availability_layers, nines
+from faultray_lab.availability.system import (
+    MAX_EXACT_VARIABLES,
+    CommonCause,
+    _compile,
+    _enumerate,
+    common_cause_sweep,
+    entry_points,
+    independent_product,
+    system_availability,
+)
+from faultray_lab.cli import main
+from faultray_lab.common.errors import InputError
+from faultray_lab.importers.jaeger import import_jaeger_dependencies
 
 GOLDEN = {"software": 0.99840875, "hardware": 0.99890197, "theoretical": 0.99880208,
           "operational": 0.99947603, "external": 1.0}
@@ -513,7 +512,7 @@ def test_failstop_samplers_agree_with_exact_on_dsb():
 
 
 def test_components_built_in_code_are_checked():
-    from faultray_lab.topology import Component, Topology
+    from faultray_lab.model.topology import Component, Topology
 
     for bad in ({"mtbf_hours": -10.0}, {"mttr_minutes": float("nan")}, {"replicas": 0},
                 {"packet_loss_rate": -0.1}):

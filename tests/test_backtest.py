@@ -12,23 +12,19 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import faultray_lab as fl
-from faultray_lab.backtest import (
-    BASELINES,
+from faultray_lab.common.errors import InputError
+from faultray_lab.evaluation.backtest import Backtest, backtest
+from faultray_lab.evaluation.baselines import BASELINES, baseline_prediction
+from faultray_lab.evaluation.incidents import Fault, Incident, Truth, load_incidents
+from faultray_lab.evaluation.metrics import (
     INCIDENT_KEYS,
-    Backtest,
-    backtest,
-    baseline_prediction,
-    compare_published,
     confidence,
-    load_published,
-    matches_published,
     set_scores,
     severity_accuracy,
     severity_value,
 )
-from faultray_lab.errors import InputError
-from faultray_lab.incidents import Fault, Incident, Truth, load_incidents
-from faultray_lab.topology import topology_from_dict
+from faultray_lab.evaluation.published import compare_published, load_published, matches_published
+from faultray_lab.model.schema import topology_from_dict
 
 ROOT = Path(__file__).resolve().parents[1]
 PAPER = ROOT / "incidents" / "paper-18"

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 import faultray_lab as fl
-from faultray_lab.topology import topology_from_dict
+from faultray_lab.model.schema import topology_from_dict
 
 DATA = Path(__file__).parent / "data"
 

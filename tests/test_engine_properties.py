@@ -8,7 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import faultray_lab as fl
-from faultray_lab.topology import HEALTH_RANK, Component, Dependency, Topology
+from faultray_lab.model.topology import HEALTH_RANK, Component, Dependency, Topology
 
 FAULTS = ["component_down", "latency_spike", "cpu_saturation", "network_partition",
           "llm_rate_limit", "tool_failure"]

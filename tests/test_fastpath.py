@@ -8,15 +8,15 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import faultray_lab as fl
-from faultray_lab.cascade import simulate_fault
-from faultray_lab.fastpath import (
+from faultray_lab.engine.cascade import simulate_fault
+from faultray_lab.engine.fastpath import (
     chain_check,
-    evaluator_for,
-    severity_from_counts,
+    fault_chain,
     single_fault_summaries,
     single_fault_table,
 )
-from faultray_lab.topology import Component, Dependency, Topology
+from faultray_lab.engine.severity import severity_from_counts
+from faultray_lab.model.topology import Component, Dependency, Topology
 
 FAULTS = ["component_down", "cpu_saturation", "latency_spike", "memory_exhaustion",
           "llm_rate_limit", "hallucination"]
@@ -34,13 +34,12 @@ def _expected(topo: Topology, cid: str, fault: str, rules: str) -> tuple[dict, f
 @given(topo=topologies(), fault=st.sampled_from(FAULTS))
 def test_vectorized_equals_per_fault(rules: str, topo: Topology, fault: str) -> None:
     table = single_fault_table(topo, rules, fault)
-    ev = evaluator_for(topo, rules)
     for i, cid in enumerate(topo.ids):
         health, sev, raw = _expected(topo, cid, fault, rules)
         got_health, got_sev = chain_check(topo, cid, fault, rules)
         assert got_health == health, (cid, fault)
         assert got_sev == sev
-        assert ev.fault_chain(i, fault).raw == raw
+        assert fault_chain(topo, rules, i, fault).raw == raw
         row = table.iloc[i]
         assert row["severity"] == sev
         assert row["affected"] == len(health)
@@ -59,8 +58,7 @@ def test_depth_bound_long_chains(topo: Topology) -> None:
     for cid in ("z0", topo.ids[0]):
         health, sev, raw = _expected(big, cid, "component_down", "faultray-v11")
         assert chain_check(big, cid, "component_down", "faultray-v11") == (health, sev)
-        assert evaluator_for(big, "faultray-v11").fault_chain(big.index[cid],
-                                                             "component_down").raw == raw
+        assert fault_chain(big, "faultray-v11", big.index[cid], "component_down").raw == raw
 
 
 @settings(max_examples=200, deadline=None)
@@ -82,11 +80,27 @@ def test_demo_golden_single_faults() -> None:
         topo.index["postgres"]) == (6, 6, 0, 0)
 
 
-def test_custom_rule_set_falls_back_to_the_engine() -> None:
+def test_custom_rule_sets_are_compiled_too() -> None:
     topo = fl.load_topology(fl.demo_topology_path())
-    rs = fl.get_ruleset("cps").without("R7")
-    df = single_fault_table(topo, rs)
+    for rs in (fl.get_ruleset("cps").without("R2"), fl.get_ruleset("faultray-v11").without("R2")):
+        df = single_fault_table(topo, rs)
+        for i, (cid, sev) in enumerate(zip(df["component"], df["severity"], strict=True)):
+            c = simulate_fault(topo, cid, rules=rs)
+            assert sev == c.severity
+            hmap = single_fault_summaries(topo, rs, "down").health_map(i)
+            assert {topo.ids[k]: ("healthy", "degraded", "overloaded", "down")[r]
+                    for k, r in hmap.items()} == c.health
+
+
+def test_non_monotone_fixpoint_table_runs_the_engine() -> None:
+    """A fixpoint table whose outcome drops as the upstream gets worse has no vectorized path;
+    chains then come from the engine, so sweeps still equal simulate_fault."""
+    topo = fl.load_topology(fl.demo_topology_path())
+    odd = fl.RuleSet("odd", "fixpoint", (
+        fl.Rule("X-down", ("requires",), ("down",), then=None),
+        fl.Rule("X-slow", ("requires",), ("degraded", "overloaded"), then="down")))
+    with pytest.raises(fl.InputError, match="not monotone"):
+        single_fault_summaries(topo, odd, "down")
+    df = single_fault_table(topo, odd, "cpu_saturation")
     for cid, sev in zip(df["component"], df["severity"], strict=True):
-        assert sev == simulate_fault(topo, cid, rules=rs).severity
-    with pytest.raises(fl.InputError):
-        single_fault_summaries(topo, rs, "down")
+        assert sev == simulate_fault(topo, cid, "cpu_saturation", rules=odd).severity

@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from faultray_lab.errors import InputError
-from faultray_lab.incidents import (
+from faultray_lab.common.errors import InputError
+from faultray_lab.evaluation.incidents import (
     SEVERITY_LABELS,
     Incident,
     incident_from_dict,

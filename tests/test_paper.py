@@ -14,16 +14,15 @@ from pathlib import Path  # noqa: E402
 import pandas as pd  # noqa: E402
 import pytest  # noqa: E402
 
-from faultray_lab.backtest import load_published, matches_published  # noqa: E402
 from faultray_lab.cli import main  # noqa: E402
-from faultray_lab.paper import (  # noqa: E402
+from faultray_lab.evaluation.published import (  # noqa: E402  # noqa: E402
     PUBLISHED_DEMO,
     PUBLISHED_LAYERS,
-    build_paper,
-    fmt,
-    latex_escape,
-    latex_tabular,
+    load_published,
+    matches_published,
 )
+from faultray_lab.outputs.paper import build_paper
+from faultray_lab.outputs.tables import fmt, latex_escape, latex_tabular
 
 ROOT = Path(__file__).resolve().parents[1]
 PAPER = ROOT / "paper"

@@ -15,14 +15,9 @@ from matplotlib.colors import to_hex  # noqa: E402
 from matplotlib.patches import FancyArrowPatch  # noqa: E402
 
 from faultray_lab import simulate_fault  # noqa: E402
-from faultray_lab.plots import (  # noqa: E402
-    EDGE_STYLES,
-    HEALTH_COLORS,
-    cascade_layout,
-    plot_cascade,
-    save_figure,
-)
-from faultray_lab.topology import Component, Dependency, Topology  # noqa: E402
+from faultray_lab.model.topology import Component, Dependency, Topology  # noqa: E402
+from faultray_lab.viz.cascade import EDGE_STYLES, cascade_layout, plot_cascade  # noqa: E402
+from faultray_lab.viz.style import HEALTH_COLORS, save_figure
 
 
 @pytest.fixture(autouse=True)

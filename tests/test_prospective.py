@@ -16,34 +16,29 @@ import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from faultray_lab.backtest import BASELINES, backtest
 from faultray_lab.cli import main
-from faultray_lab.errors import InputError
-from faultray_lab.incidents import load_incidents
-from faultray_lab.prospective import (
-    GENESIS_HASH,
-    baseline_margins,
-    perturb_topology,
-    register,
-    robustness,
-    score,
-    verify_ledger,
-)
-from faultray_lab.recovery import (
+from faultray_lab.common.errors import InputError
+from faultray_lab.evaluation.backtest import backtest
+from faultray_lab.evaluation.baselines import BASELINES
+from faultray_lab.evaluation.incidents import load_incidents
+from faultray_lab.evaluation.ledger import GENESIS_HASH, verify_ledger
+from faultray_lab.evaluation.prospective import baseline_margins, register, score
+from faultray_lab.evaluation.recovery.candidates import (
     RECOVERY_CANDIDATES,
     RECOVERY_METHODS,
     RecoveryCandidate,
-    apply_thresholds,
     candidate_loo,
-    fit_lad,
-    fit_thresholds,
-    partial_pooling_predict,
     recovery_candidates,
-    recovery_table,
     recovery_time_loo,
-    severity_ordinal_loo,
+)
+from faultray_lab.evaluation.recovery.features import recovery_table
+from faultray_lab.evaluation.recovery.models import (
+    fit_lad,
+    partial_pooling_predict,
     shrinkage_weights,
 )
+from faultray_lab.evaluation.robustness import perturb_topology, robustness
+from faultray_lab.evaluation.severity import apply_thresholds, fit_thresholds, severity_ordinal_loo
 
 ROOT = Path(__file__).resolve().parents[1]
 REMODELED = ROOT / "incidents" / "remodeled-18"
@@ -190,7 +185,8 @@ def test_ledger_tampering_variants(folder: Path, tmp_path: Path) -> None:
     with pytest.raises(InputError, match="incomplete"):
         verify_ledger(ledger)
     # a record rehashed after an edit still breaks the next record's prev_hash
-    from faultray_lab.prospective import canonical_json, record_hash
+    from faultray_lab.common.jsonutil import canonical_json
+    from faultray_lab.evaluation.ledger import record_hash
 
     rec = json.loads(lines[0])
     rec["prediction"]["severity"] = 9.9

@@ -14,23 +14,27 @@ import pandas as pd
 import pytest
 import yaml
 
-from faultray_lab.errors import InputError
-from faultray_lab.incidents import RECOVERY_MECHANISMS, RECOVERY_RANK, load_incidents
-from faultray_lab.prospective import canonical_json, fault_sha256, register, score, sha256_text
-from faultray_lab.recovery import (
+from faultray_lab.common.errors import InputError
+from faultray_lab.common.jsonutil import canonical_json
+from faultray_lab.evaluation.incidents import RECOVERY_MECHANISMS, RECOVERY_RANK, load_incidents
+from faultray_lab.evaluation.ledger import fault_sha256, sha256_text
+from faultray_lab.evaluation.prospective import register, score
+from faultray_lab.evaluation.recovery.candidates import (
     RECOVERY_CANDIDATES,
     RecoveryCandidate,
     candidate_heldout,
     candidate_loo,
+    paired_log_difference,
+    recovery_evaluation,
+)
+from faultray_lab.evaluation.recovery.features import recovery_features
+from faultray_lab.evaluation.recovery.labels import (
     label_agreement,
     label_sensitivity,
-    mechanism_lad_predict,
     mechanism_permutation_test,
-    paired_log_difference,
     read_labels,
-    recovery_evaluation,
-    recovery_features,
 )
+from faultray_lab.evaluation.recovery.models import mechanism_lad_predict
 
 ROOT = Path(__file__).resolve().parents[1]
 MECH = "declared recovery mechanism (LAD)"
@@ -281,7 +285,8 @@ def test_preregistered_endpoints_on_the_repository_cohorts() -> None:
 # ---------------------------------------------------------------------------------------------
 def test_register_recovery_predictions_and_score_them(tmp_path: Path, capsys) -> None:
     from faultray_lab.cli import main
-    from faultray_lab.recovery import fit_mechanism_model, recovery_table
+    from faultray_lab.evaluation.recovery.features import recovery_table
+    from faultray_lab.evaluation.recovery.models import fit_mechanism_model
 
     train = tmp_path / "train"
     train.mkdir()
@@ -374,7 +379,7 @@ def test_concurrent_registrations_keep_every_record(tmp_path: Path) -> None:
     """Writers take turns under the ledger's lock: no registration is lost."""
     from concurrent.futures import ProcessPoolExecutor
 
-    from faultray_lab.prospective import verify_ledger
+    from faultray_lab.evaluation.ledger import verify_ledger
 
     jobs = []
     for k in range(8):

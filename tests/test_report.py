@@ -12,7 +12,7 @@ import pytest
 
 from faultray_lab import demo_topology_path, load_topology
 from faultray_lab.cli import main
-from faultray_lab.report import (
+from faultray_lab.outputs.report import (
     REPORT_NOTEBOOK,
     describe_cascade,
     report_title,
@@ -141,7 +141,7 @@ def test_report_screenshot_is_not_blank(report, tmp_path):
 def test_kernel_log_shown_only_on_failure(tmp_path, capfd):
     import os
 
-    from faultray_lab.notebooks import kernel_log
+    from faultray_lab.outputs.notebooks import kernel_log
 
     with kernel_log(tmp_path / "ok.log"):
         os.write(2, b"kernel noise\n")

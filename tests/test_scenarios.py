@@ -10,20 +10,19 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import faultray_lab as fl
-from faultray_lab.cascade import merge_worst, simulate_fault, simulate_traffic_spike
-from faultray_lab.rules import traffic_likelihood
-from faultray_lab.scenarios import (
+from faultray_lab.engine.cascade import simulate_fault, simulate_traffic_spike
+from faultray_lab.engine.faults import traffic_likelihood
+from faultray_lab.engine.merge import merge_worst
+from faultray_lab.model.topology import Component, Dependency, Topology
+from faultray_lab.scenarios.generate import (
     Scenario,
     count_scenarios,
     generate_scenarios,
     iter_scenarios,
-    resilience_breakdown,
-    resilience_score,
     risk_class,
-    run_sweep,
-    spofs,
 )
-from faultray_lab.topology import Component, Dependency, Topology
+from faultray_lab.scenarios.resilience import resilience_breakdown, resilience_score, spofs
+from faultray_lab.scenarios.sweep import run_sweep
 
 
 def test_demo_count_and_order(demo: Topology) -> None:

@@ -9,14 +9,10 @@ import pytest
 
 import faultray_lab as fl
 from faultray_lab.cli import main
-from faultray_lab.scenarios import (
-    SWEEP_COLUMNS,
-    Scenario,
-    count_scenarios,
-    generate_scenarios,
-    run_sweep,
-)
-from faultray_lab.synthetic import layered_topology
+from faultray_lab.importers.synthetic import layered_topology
+from faultray_lab.scenarios.evaluate import SWEEP_COLUMNS
+from faultray_lab.scenarios.generate import Scenario, count_scenarios, generate_scenarios
+from faultray_lab.scenarios.sweep import run_sweep
 
 REPORT_KEYS = ["scenarios", "generated", "critical", "warning", "passed", "distinct_outcomes",
                "resilience_score", "spofs", "top_risks"]

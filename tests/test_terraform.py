@@ -10,13 +10,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from faultray_lab.cli import main
-from faultray_lab.errors import InputError
-from faultray_lab.terraform import (
-    check_plan,
-    component_type,
-    load_plan,
-    plan_to_topologies,
-)
+from faultray_lab.common.errors import InputError
+from faultray_lab.importers.terraform import component_type, load_plan, plan_to_topologies
+from faultray_lab.scenarios.plan_gate import check_plan
 
 EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "terraform" / "plan-multi-az.json"
 

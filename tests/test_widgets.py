@@ -10,20 +10,20 @@ import pytest  # noqa: E402
 from hypothesis import given, settings  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
 
+import faultray_lab as fl
 from faultray_lab import InputError, demo_topology_path, simulate_fault  # noqa: E402
-from faultray_lab.rules import FAULT_TYPES  # noqa: E402
-from faultray_lab.topology import Component, Dependency, Topology  # noqa: E402
-from faultray_lab.widgets import (  # noqa: E402
+from faultray_lab.engine.faults import FAULT_TYPES  # noqa: E402
+from faultray_lab.model.topology import Component, Dependency, Topology  # noqa: E402
+from faultray_lab.scenarios.whatif import (  # noqa: E402
     AFFECTED_COLUMNS,
-    WhatIfPanel,
     affected_table,
     apply_changes,
     compare,
     default_failed,
     evaluate,
     run_faults,
-    what_if,
 )
+from faultray_lab.viz.widgets import WhatIfPanel, what_if
 
 PNG = b"\x89PNG\r\n\x1a\n"
 
@@ -95,7 +95,8 @@ def test_multi_fault_likelihood_cap():
 @pytest.mark.parametrize("rules", ["cps", "faultray-v11"])
 def test_run_faults_agrees_with_scenario_sweep(demo, rules):
     """The panel's multi-fault merge is the scenario merge of faultray_lab.scenarios."""
-    from faultray_lab.scenarios import Scenario, run_sweep
+    from faultray_lab.scenarios.generate import Scenario
+    from faultray_lab.scenarios.sweep import run_sweep
 
     comps = tuple(Component(f"c{i}", replicas=1 + i % 2) for i in range(10))
     chain = Topology(comps, tuple(Dependency(f"c{i}", f"c{i + 1}", "requires" if i % 3 else
@@ -181,7 +182,7 @@ def test_evaluate_nothing_failed(demo):
 
 
 def test_evaluate_availability_moves_with_replicas(demo):
-    from faultray_lab.availability import availability_layers
+    from faultray_lab.availability.layers import availability_layers
 
     base = evaluate(demo, "postgres")
     summary = availability_layers(demo)
@@ -201,7 +202,8 @@ def test_evaluate_availability_moves_with_replicas(demo):
 
 
 def test_figure(demo):
-    fig = evaluate(demo, "postgres", breakers=[("app-1", "postgres")]).figure()
+    r = evaluate(demo, "postgres", breakers=[("app-1", "postgres")])
+    fig = fl.plot_cascade(r.topology, r.cascade)
     assert "severity" in fig.axes[0].get_title()
 
 
@@ -261,7 +263,7 @@ def test_panel_breaker_and_replicas(demo):
 
 
 def test_panel_on_incident_and_path(demo, tmp_path):
-    inc = pytest.importorskip("faultray_lab.incidents")
+    inc = pytest.importorskip("faultray_lab.evaluation.incidents")
     from pathlib import Path
 
     folder = Path(__file__).resolve().parents[1] / "incidents" / "paper-18"

@@ -10,7 +10,7 @@ import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from faultray_lab.yamlio import load_yaml
+from faultray_lab.common.yamlio import load_yaml
 
 ROOT = Path(__file__).resolve().parents[1]
 FILES = sorted(p for p in ROOT.rglob("*.y*ml") if ".git" not in p.parts)
@@ -68,7 +68,7 @@ def test_syntax_errors_keep_their_mark() -> None:
 
 
 def test_duplicate_keys_are_an_error_with_their_line() -> None:
-    from faultray_lab.yamlio import DuplicateKeyError
+    from faultray_lab.common.yamlio import DuplicateKeyError
 
     with pytest.raises(DuplicateKeyError) as info:
         load_yaml("components:\n  - id: a\n    type: cache\n    type: database\n")

@@ -1,0 +1,5 @@
+"""``python -m faultray_lab.cli``: the command line."""
+
+from . import main
+
+raise SystemExit(main())

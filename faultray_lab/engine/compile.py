@@ -1,0 +1,264 @@
+"""The rule compiler: a rule table turned into per-edge outcome arrays for one topology.
+
+For every edge (in the dependents CSR order of :class:`CompiledTopology`) and every upstream
+health (degraded, overloaded, down), :func:`compile_rules` records which row of the table
+fires, the dependent's new health rank (0: no effect) and the row's propagation time, with no
+injected latency (``upstream_latency_ms`` is None, as everywhere except a cps latency spike).
+
+It never hand-codes which fields matter: each predicate and time expression declares the fields
+it reads (:class:`~faultray_lab.engine.rules.Predicate`), the compiler groups the edges by the
+values of exactly those fields and evaluates the table once per group with the interpreter
+(:func:`~faultray_lab.engine.rules.match_index`). A predicate that reads a field it did not
+declare is refused (:class:`~faultray_lab.common.errors.InputError`), so the arrays always equal
+what the interpreter gives edge by edge.
+
+Compiled artefacts are cached per topology object (and dropped with it).
+
+Examples
+--------
+>>> from faultray_lab import load_topology, demo_topology_path
+>>> from faultray_lab.engine.rules import get_ruleset
+>>> topo = load_topology(demo_topology_path())
+>>> table = compile_rules(topo, get_ruleset("faultray-v11"))
+>>> cg = compiled_topology(topo)
+>>> p = cg.ptr[topo.index["postgres"]]          # first dependent edge of postgres
+>>> topo.ids[cg.dep[p]], table.rank[3][p], table.rule_name(3, p)
+('tool-db-query', 3, 'R2')
+"""
+
+from __future__ import annotations
+
+import weakref
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from ..common.errors import InputError
+from ..model.topology import HEALTH_ORDER, HEALTH_RANK, Topology
+from .rules import STATE_FIELDS, EdgeContext, RuleSet, match_index
+
+# ---------------------------------------------------------------------------------------------
+# One cache per topology object, dropped with it
+# ---------------------------------------------------------------------------------------------
+_CACHES: dict[int, tuple[Any, dict[Any, Any]]] = {}
+
+
+def topology_cache(topology: Topology) -> dict[Any, Any]:
+    """A dict of derived artefacts that lives as long as ``topology`` (keyed by identity)."""
+    key = id(topology)
+    entry = _CACHES.get(key)
+    if entry is not None and entry[0]() is topology:
+        return entry[1]
+    cache: dict[Any, Any] = {}
+    _CACHES[key] = (weakref.ref(topology, _dropper(key)), cache)
+    return cache
+
+
+def _dropper(key: int) -> Any:
+    def drop(ref: Any) -> None:
+        caches = _CACHES if isinstance(_CACHES, dict) else None  # None at interpreter exit
+        if caches is not None and key in caches and caches[key][0] is ref:
+            del caches[key]
+    return drop
+
+
+# ---------------------------------------------------------------------------------------------
+# The topology as compact arrays
+# ---------------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class CompiledTopology:
+    """The dependents lists (upstream -> dependents, in edge order) as CSR.
+
+    ``ptr[u]:ptr[u + 1]`` indexes upstream ``u``'s dependents ``dep`` and their edge positions
+    ``edge`` (plain lists, fastest for the depth-first traversal); ``src``, ``dst`` and ``eidx``
+    hold the same as numpy arrays (upstream, dependent and edge position per CSR position).
+    """
+
+    n: int
+    ptr: list[int]
+    dep: list[int]
+    edge: list[int]
+    src: Any
+    dst: Any
+    eidx: Any
+
+
+def compiled_topology(topology: Topology) -> CompiledTopology:
+    """The (cached) :class:`CompiledTopology` of a topology."""
+    cache = topology_cache(topology)
+    cg = cache.get("csr")
+    if cg is None:
+        import numpy as np
+
+        idx = topology.index
+        deps = topology.dependencies
+        m = len(deps)
+        up = np.fromiter((idx[e.target] for e in deps), dtype=np.int64, count=m)
+        dn = np.fromiter((idx[e.source] for e in deps), dtype=np.int64, count=m)
+        order = np.argsort(up, kind="stable")  # per upstream, edges in insertion order
+        src, dst = up[order], dn[order]
+        ptr = np.zeros(len(topology) + 1, dtype=np.int64)
+        np.cumsum(np.bincount(src, minlength=len(topology)), out=ptr[1:])
+        cg = cache["csr"] = CompiledTopology(len(topology), ptr.tolist(), dst.tolist(),
+                                             order.tolist(), src, dst, order)
+    return cg
+
+
+# ---------------------------------------------------------------------------------------------
+# The rule table compiled onto the edges
+# ---------------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class EdgeTable:
+    """A rule set evaluated on every edge of a topology, for each upstream health.
+
+    ``rank[h][p]`` is the dependent's new health rank (0 none, 1 degraded, 2 overloaded,
+    3 down) when the upstream of CSR position ``p`` has rank ``h`` (1..3); ``row[h][p]`` the
+    index of the firing row (-1 none) and ``dt[h][p]`` its propagation time in seconds. Index 0
+    of each list is unused.
+    """
+
+    ruleset: RuleSet
+    rank: tuple[list[int], ...]
+    row: tuple[list[int], ...]
+    dt: tuple[list[float], ...]
+    monotone: bool
+
+    def rule_name(self, h: int, p: int) -> str | None:
+        """The name of the row that fires at CSR position ``p`` for upstream rank ``h``."""
+        i = self.row[h][p]
+        return None if i < 0 else self.ruleset.rules[i].name
+
+
+class _Undeclared(Exception):
+    """A predicate or time expression read a field it did not declare."""
+
+
+class _Restricted:
+    """A read-only view of an object that allows only the declared attributes."""
+
+    __slots__ = ("_obj", "_allowed", "_role")
+
+    def __init__(self, obj: Any, allowed: frozenset[str], role: str) -> None:
+        object.__setattr__(self, "_obj", obj)
+        object.__setattr__(self, "_allowed", allowed)
+        object.__setattr__(self, "_role", role)
+
+    def __getattr__(self, name: str) -> Any:
+        if name not in self._allowed:
+            raise _Undeclared(f"{self._role}.{name}")
+        return getattr(self._obj, name)
+
+
+def _hashable(value: Any) -> Any:
+    if isinstance(value, Mapping):
+        return tuple(sorted(((str(k), _hashable(v)) for k, v in value.items())))
+    if isinstance(value, list | tuple | set | frozenset):
+        return tuple(_hashable(v) for v in value)
+    try:
+        hash(value)
+    except TypeError:
+        return repr(value)
+    return value
+
+
+def _field_codes(topology: Topology, cg: CompiledTopology, reads: tuple[str, ...]) -> Any:
+    """Per CSR position, integer codes of (edge type, breaker, each declared field)."""
+    import numpy as np
+
+    comps, deps = topology.components, topology.dependencies
+
+    def codes(values: list[Any]) -> Any:
+        seen: dict[Any, int] = {}
+        return np.fromiter((seen.setdefault(_hashable(v), len(seen)) for v in values),
+                           dtype=np.int64, count=len(values))
+
+    cols = [codes([e.type for e in deps])[cg.eidx],
+            codes([bool(e.circuit_breaker) for e in deps])[cg.eidx]]
+    for field in reads:
+        if field in STATE_FIELDS:
+            continue
+        role, _, attr = field.partition(".")
+        if role == "edge":
+            cols.append(codes([getattr(e, attr) for e in deps])[cg.eidx])
+        else:
+            per_comp = codes([getattr(c, attr) for c in comps])
+            cols.append(per_comp[cg.dst if role == "dependent" else cg.src])
+    return np.stack(cols, axis=1) if cols else np.zeros((len(cg.dep), 0), dtype=np.int64)
+
+
+def compile_rules(topology: Topology, ruleset: RuleSet) -> EdgeTable:
+    """The (cached) :class:`EdgeTable` of ``ruleset`` on ``topology``.
+
+    Raises
+    ------
+    InputError
+        A predicate or time expression reads a field it does not declare.
+    """
+    import numpy as np
+
+    cache = topology_cache(topology)
+    key = ("rules", ruleset.name, ruleset.rules)
+    if key in cache:
+        return cache[key]
+    cg = compiled_topology(topology)
+    comps, deps = topology.components, topology.dependencies
+    m = len(cg.dep)
+    reads = ruleset.reads
+    ranks = [[0] * m for _ in range(4)]
+    rows = [[-1] * m for _ in range(4)]
+    dts = [[0.0] * m for _ in range(4)]
+    monotone = True
+    if m:
+        sig = _field_codes(topology, cg, reads)
+        _, first, inverse = np.unique(sig, axis=0, return_index=True, return_inverse=True)
+        inverse = inverse.reshape(-1)
+        allowed = {role: frozenset(f.partition(".")[2] for f in reads if f.startswith(role + "."))
+                   for role in ("dependent", "upstream", "edge")}
+        allowed["edge"] |= {"type", "circuit_breaker"}  # every row matches on these
+        per_sig = np.zeros((4, len(first)), dtype=np.int64)
+        row_sig = np.full((4, len(first)), -1, dtype=np.int64)
+        dt_sig = np.zeros((4, len(first)), dtype=float)
+        for j, p in enumerate(first.tolist()):
+            d, u, e = comps[int(cg.dst[p])], comps[int(cg.src[p])], deps[int(cg.eidx[p])]
+            prev = 0
+            for h in (1, 2, 3):
+                ctx = EdgeContext(_Restricted(d, allowed["dependent"], "dependent"),
+                                  _Restricted(u, allowed["upstream"], "upstream"),
+                                  _Restricted(e, allowed["edge"], "edge"),
+                                  HEALTH_ORDER[h], None)
+                i, dt = _evaluate(ruleset, ctx)
+                if i is not None:
+                    then = ruleset.rules[i].then
+                    row_sig[h, j] = i
+                    per_sig[h, j] = 0 if then is None else HEALTH_RANK[then]
+                    dt_sig[h, j] = dt
+                monotone = monotone and per_sig[h, j] >= prev
+                prev = per_sig[h, j]
+        for h in (1, 2, 3):
+            ranks[h] = per_sig[h][inverse].tolist()
+            rows[h] = row_sig[h][inverse].tolist()
+            dts[h] = dt_sig[h][inverse].tolist()
+    table = EdgeTable(ruleset, tuple(ranks), tuple(rows), tuple(dts), monotone)
+    cache[key] = table
+    return table
+
+
+def _evaluate(ruleset: RuleSet, ctx: EdgeContext) -> tuple[int | None, float]:
+    """The firing row and its time, or an InputError naming a row that reads undeclared
+    fields."""
+    try:
+        i = match_index(ruleset, ctx)
+        return i, (0.0 if i is None else ruleset.rules[i].dt.fn(ctx))  # type: ignore[union-attr]
+    except _Undeclared as exc:
+        field = exc.args[0]
+    for _, r in ruleset.candidates[(ctx.edge.type, bool(ctx.edge.circuit_breaker),
+                                    ctx.upstream_health)]:
+        for what in (r.when, r.dt):
+            try:
+                what.fn(ctx)  # type: ignore[union-attr]
+            except _Undeclared:
+                raise InputError(None, f"rule {r.name}", f"{what.name} reads {field} "  # type: ignore[union-attr]
+                                 "without declaring it", f"add '{field}' to its reads"
+                                 ) from None
+    raise InputError(None, f"rule set {ruleset.name}", f"a rule reads {field} without "
+                     "declaring it", f"add '{field}' to its reads")

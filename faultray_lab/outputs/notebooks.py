@@ -1,0 +1,150 @@
+"""Executing the project's notebooks with papermill: the main job (``faultray-lab reproduce``)
+and the HTML report's notebook.
+
+Kernels' own log lines (for example ipykernel's transport warning) go to a log file that is
+shown only when an execution fails, so a successful run prints just its progress.
+
+Examples
+--------
+>>> sorted(versions())[:2]
+['faultray-lab', 'matplotlib']
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import sys
+import tempfile
+from collections.abc import Iterator, Mapping
+from pathlib import Path
+from typing import Any
+
+from ..common.errors import InputError
+from ..common.files import atomic_write_text
+
+
+@contextlib.contextmanager
+def kernel_log(path: Path) -> Iterator[None]:
+    """Send the kernel process's own log lines (written to file descriptor 2) to ``path``.
+
+    They are shown on stderr only if the execution fails.
+    """
+    sys.stderr.flush()
+    saved = os.dup(2)
+    failed = False
+    try:
+        with open(path, "wb") as log:
+            os.dup2(log.fileno(), 2)
+            try:
+                yield
+            except BaseException:
+                failed = True
+                raise
+            finally:
+                sys.stderr.flush()
+                os.dup2(saved, 2)
+    finally:
+        os.close(saved)
+        if failed and path.exists():
+            sys.stderr.write(path.read_text(errors="replace")[-4000:])
+
+
+def execute_notebook(notebook: str | os.PathLike[str], output: str | os.PathLike[str] | None,
+                     parameters: Mapping[str, Any] | None = None, *,
+                     cwd: str | os.PathLike[str] | None = None, kernel: str = "python3",
+                     timeout: int | None = None) -> Any:
+    """Run one notebook with papermill (quiet kernel log) and return the executed notebook.
+
+    ``output`` None keeps the executed notebook in memory only.
+    """
+    import papermill as pm
+
+    with tempfile.TemporaryDirectory(prefix="faultray-kernel-") as tmp, \
+            kernel_log(Path(tmp) / "kernel.log"):
+        return pm.execute_notebook(
+            str(notebook), None if output is None else str(output),
+            parameters=dict(parameters or {}), kernel_name=kernel, progress_bar=False,
+            cwd=None if cwd is None else str(cwd), execution_timeout=timeout,
+            start_timeout=300, log_output=False)  # a busy machine starts kernels slowly
+
+
+def notebook_summary(nb: Any) -> list[Any]:
+    """The JSON outputs of the cells tagged ``summary`` of an executed notebook."""
+    out = []
+    for cell in nb.cells:
+        if cell.cell_type != "code" or "summary" not in cell.metadata.get("tags", []):
+            continue
+        for o in cell.get("outputs", []):
+            data = o.get("data", {})
+            if "application/json" in data:
+                out.append(data["application/json"])
+    return out
+
+
+def versions() -> dict[str, str]:
+    """Versions of Python and the libraries a reproduction depends on (for summary.json)."""
+    import platform
+    from importlib.metadata import PackageNotFoundError, version
+
+    out = {"python": platform.python_version()}
+    for pkg in ("faultray-lab", "numpy", "scipy", "pandas", "networkx", "matplotlib",
+                "papermill"):
+        try:
+            out[pkg] = version(pkg)
+        except PackageNotFoundError:
+            out[pkg] = "not installed"
+    return out
+
+
+def run_notebooks(notebook_dir: str, output: str, kernel: str = "python3",
+                  progress: bool = True) -> dict[str, Any]:
+    """Execute every notebook of ``notebook_dir`` with papermill; see ``faultray-lab reproduce``.
+
+    Returns the summary that is also written to ``output/summary.json``.
+    """
+    import hashlib
+    import time
+
+    import nbformat
+    import papermill as pm
+    from tqdm import tqdm
+
+    src = Path(notebook_dir)
+    if not src.is_dir():
+        raise InputError(str(src), None, "no such notebook folder",
+                         "run from the repository root or pass --notebooks")
+    books = sorted(p for p in src.glob("*.ipynb") if not p.name.startswith("."))
+    if not books:
+        raise InputError(str(src), None, "no notebooks (*.ipynb) in this folder",
+                         "pass the folder that holds the notebooks")
+    out = Path(output).resolve()
+    figures = out / "figures"
+    records = []
+    bar = tqdm(books, desc="notebooks", unit="nb", disable=not progress, file=sys.stderr)
+    for book in bar:
+        bar.set_postfix_str(book.name)
+        declared = pm.inspect_notebook(str(book))
+        params = {"output_dir": str(figures)} if "output_dir" in declared else {}
+        rec: dict[str, Any] = {"notebook": book.name, "parameters": params,
+                               "sha256": hashlib.sha256(book.read_bytes()).hexdigest()}
+        t0 = time.perf_counter()
+        try:
+            nb = execute_notebook(book, None, params, cwd=book.parent.resolve(), kernel=kernel)
+            rec["status"] = "ok"
+            rec["summary"] = notebook_summary(nb)
+        except Exception as exc:  # noqa: BLE001 - any failure is recorded, the run goes on
+            nb = None
+            rec["status"] = "failed"
+            rec["error"] = (str(exc).strip().splitlines() or [type(exc).__name__])[-1][:500]
+        if nb is not None:
+            atomic_write_text(out / "notebooks" / book.name, nbformat.writes(nb) + "\n")
+        bar.write(f"{book.name}: {rec['status']} in {time.perf_counter() - t0:.1f} s",
+                  file=sys.stderr)
+        records.append(rec)
+    summary = {"versions": versions(), "notebooks": records,
+               "figures": sorted(p.name for p in figures.glob("*")) if figures.is_dir() else [],
+               "ok": all(r["status"] == "ok" for r in records)}
+    atomic_write_text(out / "summary.json", json.dumps(summary, indent=2) + "\n")
+    return summary
