@@ -1,4 +1,4 @@
-"""Hypothesis strategy shared by the scenario, sweep and fast-path tests (issue 6)."""
+"""Hypothesis strategy shared by the scenario, sweep and fast-path tests."""
 
 from __future__ import annotations
 

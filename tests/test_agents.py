@@ -1,4 +1,4 @@
-"""The hallucination model (SEMANTICS 5): worked values, annotation of cascades, propagation,
+"""The hallucination model (docs: semantics 5): worked values, annotation of cascades, propagation,
 properties and bad input."""
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ from faultray_lab.engine.agents import (
 
 
 # ---------------------------------------------------------------------------------------------
-# worked values of SEMANTICS 5 (h0 = 0.05)
+# worked values of semantics 5 (h0 = 0.05)
 # ---------------------------------------------------------------------------------------------
 @pytest.mark.parametrize("sources,expected", [
     ([("down", 1.0)], 1.0),

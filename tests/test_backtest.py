@@ -17,7 +17,7 @@ from faultray_lab.evaluation.backtest import Backtest, backtest
 from faultray_lab.evaluation.baselines import BASELINES, baseline_prediction
 from faultray_lab.evaluation.incidents import Fault, Incident, Truth, load_incidents
 from faultray_lab.evaluation.metrics import (
-    INCIDENT_KEYS,
+    INCIDENT_COLUMNS,
     confidence,
     set_scores,
     severity_accuracy,
@@ -135,7 +135,7 @@ def test_json_shape(bt):
     assert set(d["summary"]) == {"n", "precision", "recall", "f1", "severity_accuracy",
                                  "downtime_mae_minutes", "confidence"}
     assert len(d["incidents"]) == 18
-    assert all(list(i) == list(INCIDENT_KEYS) for i in d["incidents"])
+    assert all(list(i) == list(INCIDENT_COLUMNS) for i in d["incidents"])
     assert set(d["baselines"]) == set(BASELINES)
     assert set(d["intervals"]) == {"engine", *BASELINES, "margin"}
     assert d["discrimination_margin"]["best_baseline"] == "reverse-reachable"
@@ -164,7 +164,7 @@ def test_cps_rules_run(incidents):
 
 
 # ---------------------------------------------------------------------------------------------
-# Metric definitions (SEMANTICS 6)
+# Metric definitions (docs: semantics 6)
 # ---------------------------------------------------------------------------------------------
 def test_metric_helpers():
     assert set_scores([], ["a"]) == (0, 0, 1, 0.0, 0.0, 0.0)
@@ -256,7 +256,7 @@ def test_metrics_bounded_and_baselines_consistent(inc):
     assert inc.fault.component in reach
     # faultray-v11 never predicts beyond reachability
     assert set(row["predicted_affected"]) <= reach
-    # cps predicts exactly the reverse-reachable set (SEMANTICS 3)
+    # cps predicts exactly the reverse-reachable set (docs: semantics 3)
     cps = backtest([inc], rules="cps", n_boot=20).per_incident.iloc[0]
     assert set(cps["predicted_affected"]) == reach
     truthed = Incident("t", inc.topology, inc.fault,

@@ -1,4 +1,4 @@
-"""Golden values of SEMANTICS.md 2.1-2.4 and 3, and differential fixtures from the reference."""
+"""Golden values of semantics 2.1-2.4 and 3, and differential fixtures from the reference."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from faultray_lab.model.schema import topology_from_dict
 DATA = Path(__file__).parent / "data"
 
 
-# SEMANTICS 2.1 item 6: component_down of each demo component under faultray-v11
+# semantics 2.1 item 6: component_down of each demo component under faultray-v11
 DEMO_V11 = {
     "nginx": ({"nginx": "down"}, 0.9),
     "app-1": ({"app-1": "down", "nginx": "down"}, 1.8),
@@ -92,7 +92,7 @@ def test_v11_repeated_effects_count_twice_in_severity() -> None:
 
 
 # ------------------------------------------------------------------------------------------
-# cps goldens (SEMANTICS 3)
+# cps goldens (docs: semantics 3)
 # ------------------------------------------------------------------------------------------
 def _topo(components: list[dict], deps: list[dict]) -> fl.Topology:
     return topology_from_dict({"components": components, "dependencies": deps})

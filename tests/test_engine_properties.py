@@ -1,4 +1,4 @@
-"""Property-based tests of the cps semantics (SEMANTICS 3) on random topologies with cycles."""
+"""Property-based tests of the cps semantics (semantics 3) on random topologies with cycles."""
 
 from __future__ import annotations
 

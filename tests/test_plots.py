@@ -1,4 +1,4 @@
-"""plot_cascade and its layered layout (issue 3)."""
+"""plot_cascade and its layered layout."""
 
 from __future__ import annotations
 

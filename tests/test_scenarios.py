@@ -80,7 +80,7 @@ def test_pairs_unranking_at_scale() -> None:
 
 
 def _slow_scenario(topo: Topology, s: Scenario, rules: str) -> tuple[float, dict[str, str]]:
-    """Reference merge straight from SEMANTICS 2.5 / 3 with the engine's own functions."""
+    """Reference merge straight from semantics 2.5 / 3 with the engine's own functions."""
     chains = []
     if s.traffic_multiplier > 1:
         chains.append(simulate_traffic_spike(topo, s.traffic_multiplier, rules=rules))

@@ -1,4 +1,4 @@
-"""What-if logic (plain functions) and the widget panel's wiring, without a browser (issue 3)."""
+"""What-if logic (plain functions) and the widget panel's wiring, without a browser."""
 
 from __future__ import annotations
 

@@ -31,7 +31,7 @@ SECONDS_PER_YEAR = 365.25 * 24 * 3600  # 31,557,600
 HOURS_PER_YEAR_FAILOVER = 8766.0        # failures per year = 8766 / MTBF (failover penalty)
 HOURS_PER_YEAR_OPERATIONAL = 8760.0     # the operational layer's year
 
-#: MTBF defaults in hours by component type (SEMANTICS 4); other types use ``MTBF_OTHER_HOURS``.
+#: MTBF defaults in hours by component type (docs: semantics 4); other types: ``MTBF_OTHER_HOURS``.
 MTBF_DEFAULT_HOURS: Mapping[str, float] = MappingProxyType({
     "app_server": 2160.0, "web_server": 2160.0, "database": 4320.0, "cache": 1440.0,
     "load_balancer": 8760.0, "queue": 2160.0, "dns": 43800.0, "storage": 8760.0,
@@ -80,7 +80,7 @@ def _check_component(c: Component) -> None:
 
 
 def mtbf_hours(component: Component, defaults: Mapping[str, float] | None = None) -> float:
-    """The component's MTBF in hours: its own if > 0, else its type's default (SEMANTICS 4).
+    """The component's MTBF in hours: its own if > 0, else its type's default (docs: semantics 4).
 
     >>> mtbf_hours(Component("db", "database"))
     4320.0
@@ -105,7 +105,7 @@ def replica_availability(component: Component, defaults: Mapping[str, float] | N
 
 
 # ---------------------------------------------------------------------------------------------
-# Five-layer ceiling (SEMANTICS 4)
+# Five-layer ceiling (docs: semantics 4)
 # ---------------------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class AvailabilitySummary:
@@ -182,7 +182,7 @@ def availability_layers(
     oncall_coverage_percent: float = 100.0,
     mtbf_defaults: Mapping[str, float] | None = None,
 ) -> AvailabilitySummary:
-    """The five-layer availability ceiling of a topology (SEMANTICS 4).
+    """The five-layer availability ceiling of a topology (docs: semantics 4).
 
     Parameters
     ----------

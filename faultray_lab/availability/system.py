@@ -252,7 +252,7 @@ def system_availability(
     """Probability that the targets can serve, with independent or common-cause failures.
 
     A component is *up* when at least ``quorum`` (default 1) of its ``replicas`` are up, each
-    replica independently with probability MTBF / (MTBF + MTTR) (SEMANTICS 4's MTBF defaults),
+    replica independently with probability MTBF / (MTBF + MTTR) (semantics 4's MTBF defaults),
     or ``availability[id]``. A target *serves* when it and every component it reaches over
     ``requires`` edges are up; ``optional`` and ``async`` edges never block. The system is up
     when ``serve`` of the targets serve (``"all"``, ``"any"`` or a number k: k-of-n).

@@ -8,7 +8,6 @@ from typing import Any
 from .common import format_table, print_json
 
 
-# <<cli:availability>> (availability: issue 7)
 def add_availability(sub: Any) -> None:
     p = sub.add_parser("availability", help="five-layer availability ceiling and floor",
                        description="The five-layer availability model (software, hardware, "

@@ -1,4 +1,4 @@
-"""The hallucination model H(a, D, I) of AI agents (SEMANTICS 5), as pure functions.
+"""The hallucination model H(a, D, I) of AI agents (docs: semantics 5), as pure functions.
 
 An agent with base risk ``h0`` (its ``hallucination_risk`` parameter, default 0.05) reads data
 sources; an unhealthy source ``d`` with weight ``w`` contributes ``h_d = h0 + (1 - h0) w f`` with

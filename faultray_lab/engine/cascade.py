@@ -54,13 +54,13 @@ def simulate_fault(
     fault : str
         A fault type of :data:`faultray_lab.rules.FAULT_TYPES`.
     rules : str or RuleSet
-        ``"cps"`` (default, SEMANTICS 3) or ``"faultray-v11"`` (the released reference).
+        ``"cps"`` (default, semantics 3) or ``"faultray-v11"`` (the released reference).
     max_depth : int
         faultray-v11's depth bound (effects reach ``max_depth + 1`` hops); cps has none.
     multiplier : float
         For ``latency_spike`` under cps: L(target) = 100 * multiplier * timeout_seconds ms.
     annotate_agents : bool
-        Add each affected ai_agent's hallucination probability H (SEMANTICS 5) as
+        Add each affected ai_agent's hallucination probability H (docs: semantics 5) as
         ``Cascade.agent_hallucination`` (see :mod:`faultray_lab.agents`).
 
     Returns
@@ -154,7 +154,7 @@ def simulate_latency_cascade(
     topology: Topology, component_id: str, multiplier: float = 10.0,
     rules: str | RuleSet = "cps",
 ) -> Cascade:
-    """A slow component's latency cascade (SEMANTICS 2.4; under cps, a latency_spike fault).
+    """A slow component's latency cascade (semantics 2.4; under cps, a latency_spike fault).
 
     Examples
     --------
@@ -183,7 +183,7 @@ def simulate_latency_cascade(
 def simulate_traffic_spike(
     topology: Topology, multiplier: float, rules: str | RuleSet = "cps",
 ) -> Cascade:
-    """A traffic spike of ``multiplier`` times the current load (SEMANTICS 2.3).
+    """A traffic spike of ``multiplier`` times the current load (docs: semantics 2.3).
 
     Each component with ``utilization * m`` above 100 / 90 / 70 percent becomes down /
     overloaded / degraded, in component order. faultray-v11 stops there; cps then propagates

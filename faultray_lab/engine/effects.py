@@ -103,7 +103,7 @@ class Cascade:
 
     @cached_property
     def severity(self) -> float:
-        """Severity of the chain's effect list, 0-10 (SEMANTICS 2.2)."""
+        """Severity of the chain's effect list, 0-10 (docs: semantics 2.2)."""
         return chain_severity([e.health for e in self.effects], self.total_components,
                               self.likelihood)
 

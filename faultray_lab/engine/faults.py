@@ -19,7 +19,7 @@ from ..common.suggest import suggest
 from ..model.topology import DEGRADED, DOWN, OVERLOADED, Component
 
 # ---------------------------------------------------------------------------------------------
-# R1: the direct effect of a fault on its target (SEMANTICS 2.1 step 1 and section 7):
+# R1: the direct effect of a fault on its target (semantics 2.1 step 1 and section 7):
 # fault type -> (health, time in seconds)
 # ---------------------------------------------------------------------------------------------
 FAULT_EFFECTS: dict[str, tuple[str, float]] = {
@@ -68,7 +68,7 @@ def _step(value: float, steps: tuple[tuple[float, float], ...], default: float) 
 
 
 def fault_likelihood(component: Component, fault: str) -> float:
-    """The likelihood of a fault's chain (SEMANTICS 2.1 step 2 and the agent likelihoods of 7).
+    """The likelihood of a fault's chain (semantics 2.1 step 2 and the agent likelihoods of 7).
 
     >>> fault_likelihood(Component("db", "database", memory_percent=80), "memory_exhaustion")
     0.6
@@ -111,10 +111,10 @@ def fault_likelihood(component: Component, fault: str) -> float:
 
 
 def traffic_likelihood(multiplier: float) -> float:
-    """Likelihood of a traffic-spike chain (SEMANTICS 2.3): ``min(1, 0.3 + (m - 1) * 0.1)``."""
+    """Likelihood of a traffic-spike chain (semantics 2.3): ``min(1, 0.3 + (m - 1) * 0.1)``."""
     return min(1.0, 0.3 + (multiplier - 1) * 0.1)
 
 
 def latency_cascade_likelihood(multiplier: float) -> float:
-    """Likelihood of the latency cascade (SEMANTICS 2.4): ``min(1, 0.4 + (m - 1) * 0.05)``."""
+    """Likelihood of the latency cascade (docs: semantics 2.4): ``min(1, 0.4 + (m - 1) * 0.05)``."""
     return min(1.0, 0.4 + (multiplier - 1) * 0.05)

@@ -16,7 +16,7 @@ from ..model.topology import DEGRADED, DOWN, OVERLOADED
 
 
 def chain_severity(healths: Sequence[str], total_components: int, likelihood: float) -> float:
-    """Severity of a chain from its raw effect healths (SEMANTICS 2.2).
+    """Severity of a chain from its raw effect healths (docs: semantics 2.2).
 
     >>> chain_severity(["down"], 9, 0.8)
     0.9
@@ -29,7 +29,7 @@ def chain_severity(healths: Sequence[str], total_components: int, likelihood: fl
 
 def severity_from_counts(down: int, overloaded: int, degraded: int, total_components: int,
                          likelihood: float) -> float:
-    """Severity (SEMANTICS 2.2) from the effect counts of a chain's raw effect list.
+    """Severity (docs: semantics 2.2) from the effect counts of a chain's raw effect list.
 
     >>> severity_from_counts(6, 0, 0, 9, 0.8)
     5.3

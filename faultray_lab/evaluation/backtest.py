@@ -7,7 +7,7 @@ number means. The *discrimination margin* is the
 engine's F1 minus the best baseline's; every average carries a seeded percentile-bootstrap 95%
 interval (incidents resampled with replacement, the same resamples for every method).
 
-Because the affected set of the ``cps`` rules is the reverse-reachable set (SEMANTICS 3), the
+Because the affected set of the ``cps`` rules is the reverse-reachable set (docs: semantics 3), the
 table also scores the predicted *down* set against the truth (``down_*`` columns).
 
 Examples
@@ -48,7 +48,7 @@ from .baselines import BASELINES, baseline_row
 from .incidents import Incident, load_incidents
 from .metrics import (
     DOWN_METRICS,
-    INCIDENT_KEYS,
+    INCIDENT_COLUMNS,
     SUMMARY_METRICS,
     averages,
     predicted_downtime_minutes,
@@ -117,7 +117,7 @@ class Backtest:
         return to_jsonable({
             "rules": self.rules, "severity_map": self.severity_map, "seed": self.seed,
             "n_boot": self.n_boot, "summary": self.summary,
-            "incidents": [{k: rec[k] for k in INCIDENT_KEYS}
+            "incidents": [{k: rec[k] for k in INCIDENT_COLUMNS}
                           for rec in self.per_incident.to_dict(orient="records")],
             "baselines": self.baselines.to_dict(orient="index"),
             "discrimination_margin": {"f1": self.margin, "best_baseline": self.best_baseline,

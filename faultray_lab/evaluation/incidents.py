@@ -48,23 +48,19 @@ import os
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any
 
 from ..common.errors import InputError
 from ..common.parsing import LineLocator, parse_text, read_text
 from ..common.suggest import suggest
 from ..engine.faults import FAULT_TYPES
-from ..model.schema import topology_from_dict
+from ..model.schema import Key, topology_from_dict
 from ..model.topology import Topology
 
 #: Severity labels an incident's truth may carry (as published).
 SEVERITY_LABELS = ("critical", "major", "high", "medium", "minor", "low")
 
-#: Keys of an incident file (required ones first) and of its nested mappings.
-INCIDENT_KEYS = ("id", "topology", "fault", "title", "provider", "date", "cohort", "sources",
-                 "truth", "timeline")
-REQUIRED_KEYS = ("id", "topology", "fault")
-FAULT_KEYS = ("component", "type", "recovery")
 #: Declared recovery mechanisms of a fault, in order of expected effort (see :data:`RECOVERY_RANK`).
 RECOVERY_MECHANISMS = {
     "revert": "a change or bad input is undone (roll back a deploy or configuration, restore a "
@@ -79,8 +75,47 @@ RECOVERY_MECHANISMS = {
 }
 #: Rank of each recovery mechanism (1 = least effort), the ordinal feature of the recovery model.
 RECOVERY_RANK = {m: i + 1 for i, m in enumerate(RECOVERY_MECHANISMS)}
-TRUTH_KEYS = ("affected", "severity", "downtime_minutes")
-TIMELINE_KEYS = ("offset_minutes", "event_type", "affected")
+
+#: Keys of the ``fault`` mapping.
+FAULT_SCHEMA: Mapping[str, Key] = MappingProxyType({
+    "component": Key("str", "the faulted component's id", "(required)"),
+    "type": Key("str", "a fault type (docs: semantics 2.1 and 7)", "component_down"),
+    "recovery": Key("str", "the declared recovery mechanism, written from what is known when "
+                    f"the incident starts: one of {', '.join(RECOVERY_MECHANISMS)}", "(none)"),
+})
+#: Keys of the ``truth`` mapping (all required when ``truth`` is given).
+TRUTH_SCHEMA: Mapping[str, Key] = MappingProxyType({
+    "affected": Key("list", "ids of the components the postmortem reports as affected",
+                    "(required)"),
+    "severity": Key("str", f"one of {', '.join(SEVERITY_LABELS)}", "(required)"),
+    "downtime_minutes": Key("num", "minutes from the start to full recovery", "(required)"),
+})
+#: Keys of one ``timeline`` event.
+TIMELINE_SCHEMA: Mapping[str, Key] = MappingProxyType({
+    "offset_minutes": Key("num", "minutes after the start", "(required)"),
+    "event_type": Key("str", "what happened (free text)", "(required)"),
+    "affected": Key("list", "component ids involved", "[]"),
+})
+#: Keys of an incident file.
+INCIDENT_SCHEMA: Mapping[str, Key] = MappingProxyType({
+    "id": Key("str", "unique id, equal to the file name without .yaml", "(required)"),
+    "topology": Key("map", "the topology, in the topology schema", "(required)"),
+    "fault": Key("map", "the injected fault", "(required)", FAULT_SCHEMA),
+    "title": Key("str", "a one-line title", ""),
+    "provider": Key("str", "the provider or company", ""),
+    "date": Key("str", "the start date, YYYY-MM-DD", "(none)"),
+    "cohort": Key("str", "the cohort", "the folder name"),
+    "sources": Key("list", "URLs of the postmortems and reports the file was written from",
+                   "[]"),
+    "truth": Key("map", "the observed outcome; absent until it is known", "(none)",
+                 TRUTH_SCHEMA),
+    "timeline": Key("list", "events after the start (each a mapping of the keys below)", "[]"),
+})
+INCIDENT_KEYS = tuple(INCIDENT_SCHEMA)
+REQUIRED_KEYS = ("id", "topology", "fault")
+FAULT_KEYS = tuple(FAULT_SCHEMA)
+TRUTH_KEYS = tuple(TRUTH_SCHEMA)
+TIMELINE_KEYS = tuple(TIMELINE_SCHEMA)
 
 INCIDENT_SUFFIXES = (".yaml", ".yml")
 

@@ -42,7 +42,8 @@ SUMMARY_METRICS = {
     "downtime_mae_minutes": "downtime_error_minutes", "confidence": "confidence",
 }
 DOWN_METRICS = {"precision": "down_precision", "recall": "down_recall", "f1": "down_f1"}
-INCIDENT_KEYS = ("id", "predicted_affected", "tp", "fp", "fn", "precision", "recall", "f1",
+#: Per-incident columns of a backtest (JSON output keys).
+INCIDENT_COLUMNS = ("id", "predicted_affected", "tp", "fp", "fn", "precision", "recall", "f1",
                  "predicted_severity", "severity_accuracy", "predicted_downtime_minutes",
                  "downtime_error_minutes", "confidence")
 

@@ -140,8 +140,8 @@ def register(
         index = {(r["incident"], r["rules"]): r for r in records}
         prev = records[-1]["hash"] if records else GENESIS_HASH
         params = {"max_depth": max_depth, "multiplier": multiplier,
-                  "severity": "chain severity (SEMANTICS 2.2)",
-                  "downtime": "propagation-time estimate (SEMANTICS 6)"}
+                  "severity": "chain severity (docs: semantics 2.2)",
+                  "downtime": "propagation-time estimate (docs: semantics 6)"}
         model = None
         if recovery_train is not None:
             model, params["recovery_model"] = _recovery_model(recovery_train,
@@ -232,7 +232,7 @@ class ProspectiveScore:
         pre-registration) and ``reproduced`` (the current engine still gives the registered
         prediction).
     summary : dict
-        ``n`` and the published averages (SEMANTICS 6) of the registered predictions;
+        ``n`` and the published averages (docs: semantics 6) of the registered predictions;
         ``n_prospective`` counts the incidents registered before their truth was known. When
         recovery-time predictions were registered (``register(..., recovery_train=...)``):
         ``n_recovery`` and the mean absolute log10 and minute errors of the registered model

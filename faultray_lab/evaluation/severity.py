@@ -96,7 +96,7 @@ class SeverityResult:
     """Leave-one-out ordinal severity: per-incident predictions, accuracy and confusion matrix.
 
     ``metrics`` rows: ``ordinal thresholds (LOO)`` and ``majority class (LOO)`` with their
-    accuracy, and ``published continuous measure`` (mean severity accuracy of SEMANTICS 6).
+    accuracy, and ``published continuous measure`` (mean severity accuracy of semantics 6).
     """
 
     predictions: pd.DataFrame

@@ -194,12 +194,14 @@ TOP_KEYS: Mapping[str, Key] = MappingProxyType({
 _TABLES = {"top": TOP_KEYS, "component": COMPONENT_KEYS, "edge": EDGE_KEYS}
 
 
-def schema_rows(table: str = "component") -> list[dict[str, str]]:
-    """The schema table flattened for documentation: one row per key (nested keys dotted).
+def schema_rows(table: str | Mapping[str, Key] = "component") -> list[dict[str, str]]:
+    """A schema table flattened for documentation: one row per key (nested keys dotted).
 
     Parameters
     ----------
-    table : {"top", "component", "edge"}
+    table : {"top", "component", "edge"} or mapping of Key
+        One of this module's tables, or any other table of :class:`Key` rows (the incident
+        schema's, for example).
 
     Returns
     -------
@@ -211,9 +213,11 @@ def schema_rows(table: str = "component") -> list[dict[str, str]]:
     >>> schema_rows("edge")[2]
     {'key': 'type', 'kind': 'str', 'default': 'requires', 'meaning': 'requires, optional or async'}
     """
-    if table not in _TABLES:
-        raise InputError(None, "table", f"unknown schema table '{table}'",
-                         suggest(table, list(_TABLES)))
+    if isinstance(table, str):
+        if table not in _TABLES:
+            raise InputError(None, "table", f"unknown schema table '{table}'",
+                             suggest(table, list(_TABLES)))
+        table = _TABLES[table]
     rows: list[dict[str, str]] = []
 
     def walk(keys: Mapping[str, Key], prefix: str) -> None:
@@ -223,7 +227,7 @@ def schema_rows(table: str = "component") -> list[dict[str, str]]:
             if key.keys is not None:
                 walk(key.keys, f"{prefix}{name}.")
 
-    walk(_TABLES[table], "")
+    walk(table, "")
     return rows
 
 

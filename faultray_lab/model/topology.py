@@ -80,7 +80,7 @@ class Component:
 
     @property
     def utilization(self) -> float:
-        """Max of connection share, cpu, memory and disk percent over values > 0 (SEMANTICS 1)."""
+        """Max of connection share, cpu, memory and disk percent over values > 0 (semantics 1)."""
         values = [self.cpu_percent, self.memory_percent, self.disk_percent]
         if self.max_connections > 0 and self.network_connections > 0:
             values.append(self.network_connections / self.max_connections * 100.0)

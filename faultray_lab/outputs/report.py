@@ -116,7 +116,7 @@ def table(df: Any, decimals: int = 3) -> Any:
 
 
 def score_section(topology: Topology) -> str:
-    """The structural resilience score (SEMANTICS 2.6) and its penalties, as Markdown."""
+    """The structural resilience score (docs: semantics 2.6) and its penalties, as Markdown."""
     from ..scenarios.resilience import resilience_breakdown
 
     b = resilience_breakdown(topology)
@@ -156,7 +156,7 @@ def risk_figure(sweep: Any) -> Any:
 
 
 def spof_section(topology: Topology, rules: str = "cps") -> tuple[Any, str]:
-    """Single points of failure (SEMANTICS 2.6's definition) and a Markdown sentence."""
+    """Single points of failure (semantics 2.6's definition) and a Markdown sentence."""
     from ..scenarios.resilience import spofs
 
     df = spofs(topology, rules=rules)
@@ -169,7 +169,7 @@ def spof_section(topology: Topology, rules: str = "cps") -> tuple[Any, str]:
 
 
 def availability_section(topology: Topology) -> tuple[Any, str]:
-    """The five availability layers (SEMANTICS 4) and a Markdown sentence."""
+    """The five availability layers (docs: semantics 4) and a Markdown sentence."""
     from ..availability.layers import availability_layers
 
     s = availability_layers(topology)

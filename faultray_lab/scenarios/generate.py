@@ -61,7 +61,7 @@ class Scenario:
 
 
 def risk_class(risk: float) -> str:
-    """``critical`` (>= 7), ``warning`` (>= 4) or ``passed`` (SEMANTICS 2.5).
+    """``critical`` (>= 7), ``warning`` (>= 4) or ``passed`` (docs: semantics 2.5).
 
     >>> risk_class(7.0), risk_class(6.9), risk_class(3.99)
     ('critical', 'warning', 'passed')
@@ -70,7 +70,7 @@ def risk_class(risk: float) -> str:
 
 
 # ---------------------------------------------------------------------------------------------
-# The generator: categories as blocks of known size (SEMANTICS 7)
+# The generator: categories as blocks of known size (docs: semantics 7)
 # ---------------------------------------------------------------------------------------------
 _Block = tuple[int, Callable[[int, int], Iterator[Scenario]]]
 
@@ -233,7 +233,7 @@ _AGENT_FAULTS = {
 
 
 def _agent_scenarios(topology: Topology) -> list[Scenario]:
-    """Agent scenarios (SEMANTICS 7), only when an agent-type component exists."""
+    """Agent scenarios (docs: semantics 7), only when an agent-type component exists."""
     comps = topology.components
     if not any(c.type in _AGENT_FAULTS for c in comps):
         return []
@@ -300,7 +300,7 @@ def generate_scenarios(topology: Topology) -> list[Scenario]:
     Returns
     -------
     list of Scenario
-        The 32 default categories (SEMANTICS 7) followed by the agent scenarios.
+        The 32 default categories (docs: semantics 7) followed by the agent scenarios.
 
     Examples
     --------

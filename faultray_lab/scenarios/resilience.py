@@ -19,7 +19,7 @@ from ..model.topology import Topology
 
 
 def resilience_score(topology: Topology) -> float:
-    """The structural resilience score, 0-100 (SEMANTICS 2.6, capped form).
+    """The structural resilience score, 0-100 (semantics 2.6, capped form).
 
     Penalties: single points of failure (up to 30), co-hosted replicas (20), missing failover
     (15), utilization (25), dependency depth (10).

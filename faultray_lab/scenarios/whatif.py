@@ -97,11 +97,10 @@ def run_faults(topology: Topology, failed: str | Sequence[str], fault: str = "co
                rules: str | RuleSet = "cps", max_depth: int = 20) -> Cascade | None:
     """Run the same fault on each failed component and merge the chains as a scenario does.
 
-    Each fault runs alone from an all-healthy state (SEMANTICS 2.5). The likelihood is the least
-    likelihood among the chains with effects, capped when many of the components fail
-    (>= 10 components: half or more -> 0.3, 90% or more -> 0.05). Under ``cps`` the worst health
-    wins per component (SEMANTICS 3); under ``faultray-v11`` the effect lists are concatenated,
-    duplicates kept, as the reference's severity counts them.
+    Each fault runs alone from an all-healthy state and the chains merge by the rule set's merge
+    policy (:func:`~faultray_lab.engine.merge.merge_cascades`): under ``cps`` the worst health
+    wins per component; under ``faultray-v11`` the effect lists are concatenated, duplicates
+    kept, as the reference's severity counts them.
 
     Returns
     -------

@@ -107,7 +107,6 @@ def save_figure(fig: Any, name: str, outdir: str | os.PathLike[str] = "paper/fig
     return paths
 
 
-# <<plots:cascade>> plot_cascade, plot_risk_distribution (issues 3, 6)
 
 
 def figure_png(fig: Any, dpi: int = 110) -> bytes:
