@@ -38,7 +38,7 @@ MOVED: dict[str, tuple[str, ...]] = {
     "agents": ("engine.agents",),
     "fastpath": ("engine.fastpath", "scenarios.evaluate"),
     "synthetic": ("importers.synthetic",),
-    "terraform": ("importers.terraform", "scenarios.plan_gate"),
+    "terraform": ("importers.terraform", "importers.terraform_resources", "scenarios.plan_gate"),
     "failstop": ("availability.failstop", "importers.jaeger"),
     "incidents": ("evaluation.incidents",),
     "prospective": ("evaluation.prospective", "evaluation.ledger", "evaluation.robustness",
