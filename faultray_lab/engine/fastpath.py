@@ -41,7 +41,7 @@ from typing import Any
 from ..common.errors import InputError
 from ..model.topology import HEALTH_ORDER, HEALTH_RANK, Topology
 from .cascade import simulate_fault, simulate_traffic_spike
-from .compile import compile_rules, compiled_topology, topology_cache
+from .compile import compile_rules, compiled_topology, ruleset_cache
 from .effects import Cascade
 from .faults import FAULT_EFFECTS, check_fault_type, fault_likelihood, traffic_likelihood
 from .rules import RuleSet, get_ruleset
@@ -138,8 +138,8 @@ def single_fault_summaries(topology: Topology, rules: str | RuleSet = "cps",
     if health not in HEALTH_RANK or health == "healthy":
         raise InputError(None, "health", f"unknown health '{health}'",
                          "use degraded, overloaded or down")
-    cache = topology_cache(topology)
-    key = ("table", rs.name, rs.rules, health)
+    cache = ruleset_cache(topology, rs, "tables")
+    key = health
     if key not in cache:
         h0 = HEALTH_RANK[health]
         if rs.traversal == "first-come-dfs":
@@ -308,7 +308,7 @@ def fault_chain(topology: Topology, rules: str | RuleSet, i: int, fault: str) ->
     (6, 6, 0, 0)
     """
     rs = get_ruleset(rules)
-    cache = topology_cache(topology).setdefault(("chains", rs.name, rs.rules), {})
+    cache = ruleset_cache(topology, rs, "chains")
     ch = cache.get((i, fault))
     if ch is None:
         if fault not in FAULT_EFFECTS:
@@ -326,7 +326,7 @@ def fault_chain(topology: Topology, rules: str | RuleSet, i: int, fault: str) ->
 def traffic_chain(topology: Topology, rules: str | RuleSet, multiplier: float) -> Chain:
     """The (cached) traffic-spike chain of ``multiplier``."""
     rs = get_ruleset(rules)
-    cache = topology_cache(topology).setdefault(("chains", rs.name, rs.rules), {})
+    cache = ruleset_cache(topology, rs, "chains")
     ch = cache.get(("traffic", multiplier))
     if ch is None:
         ch = Chain.from_cascade(topology, simulate_traffic_spike(topology, multiplier, rs))

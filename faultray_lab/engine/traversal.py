@@ -225,7 +225,7 @@ def _tripped(topo: Topology, rs: RuleSet, rank: dict[int, int],
              lat: dict[int, float]) -> list[tuple[int, int]]:
     """Breaker edges out of affected components whose trip condition holds."""
     trips = PREDICATES["breaker_trips"]
-    if not topo.has_breakers or not any(r.when == trips for r in rs.rules):
+    if not topo.has_breakers or not any(r.when is trips for r in rs.rules):
         return []
     comps, deps = topo.components, topo.dependencies
     out = []
