@@ -133,3 +133,29 @@ def test_ablation_changes_both_paths() -> None:
     rs = get_ruleset("cps").without("R2")
     assert fl.simulate_fault(topo, "postgres", rules=rs).down == ["postgres"]
     assert single_fault_table(topo, rs).set_index("component").loc["postgres", "down"] == 1
+
+
+def test_many_high_cardinality_fields_are_grouped_exactly() -> None:
+    """Eight fields with thousands of distinct values overflow a single 62-bit signature; the
+    compiler then re-codes the columns seen so far and must still group edges exactly."""
+    n = 3000
+    comps = tuple(fl.Component(f"c{i}", cpu_percent=float(i % 97), memory_percent=float(i % 89),
+                               disk_percent=float(i), network_connections=float(n - i))
+                  for i in range(n))
+    deps = tuple(fl.Dependency(f"c{i}", f"c{(7 * i + 1) % n}") for i in range(n) if i % 3)
+    topo = Topology(comps, deps)
+    fields = [f"{role}.{attr}" for role in ("dependent", "upstream")
+              for attr in ("cpu_percent", "memory_percent", "disk_percent",
+                           "network_connections")]
+    odd = Predicate("odd_sum", tuple(fields), lambda c: int(
+        c.dependent.cpu_percent + c.dependent.memory_percent + c.dependent.disk_percent
+        + c.dependent.network_connections + c.upstream.cpu_percent + c.upstream.memory_percent
+        + c.upstream.disk_percent + c.upstream.network_connections) % 2 == 1)
+    rs = get_ruleset("faultray-v11").with_rule(
+        Rule("R-odd", ("requires",), ("down",), when=odd, then="degraded"), before="R2")
+    table = compile_rules(topo, rs)
+    cg = compiled_topology(topo)
+    for p in range(len(cg.dep)):
+        ctx = EdgeContext(comps[cg.dep[p]], comps[int(cg.src[p])], deps[cg.edge[p]], "down",
+                          None)
+        assert table.row[3][p] == match_index(rs, ctx)
