@@ -125,7 +125,9 @@ class EdgeTable:
     ``rank[h][p]`` is the dependent's new health rank (0 none, 1 degraded, 2 overloaded,
     3 down) when the upstream of CSR position ``p`` has rank ``h`` (1..3); ``row[h][p]`` the
     index of the firing row (-1 none) and ``dt[h][p]`` its propagation time in seconds. Index 0
-    of each list is unused.
+    of each list is unused. ``rank_array`` holds ``rank`` as one numpy array (4 x edges) for
+    the vectorized paths; ``monotone`` says whether a worse upstream never gives a milder outcome
+    on any edge.
     """
 
     ruleset: RuleSet
@@ -133,6 +135,7 @@ class EdgeTable:
     row: tuple[list[int], ...]
     dt: tuple[list[float], ...]
     monotone: bool
+    rank_array: Any = None
 
     def rule_name(self, h: int, p: int) -> str | None:
         """The name of the row that fires at CSR position ``p`` for upstream rank ``h``."""
@@ -236,6 +239,7 @@ def compile_rules(topology: Topology, ruleset: RuleSet) -> EdgeTable:
     ranks = [[0] * m for _ in range(4)]
     rows = [[-1] * m for _ in range(4)]
     dts = [[0.0] * m for _ in range(4)]
+    rank_array = np.zeros((4, m), dtype=np.int64)
     monotone = True
     if m:
         sig = _signatures(topology, cg, reads)
@@ -250,11 +254,11 @@ def compile_rules(topology: Topology, ruleset: RuleSet) -> EdgeTable:
         for j, p in enumerate(first.tolist()):
             d, u, e = comps[int(cg.dst[p])], comps[int(cg.src[p])], deps[int(cg.eidx[p])]
             prev = 0
+            views = (_Restricted(d, allowed["dependent"], "dependent"),
+                     _Restricted(u, allowed["upstream"], "upstream"),
+                     _Restricted(e, allowed["edge"], "edge"))
             for h in (1, 2, 3):
-                ctx = EdgeContext(_Restricted(d, allowed["dependent"], "dependent"),
-                                  _Restricted(u, allowed["upstream"], "upstream"),
-                                  _Restricted(e, allowed["edge"], "edge"),
-                                  HEALTH_ORDER[h], None)
+                ctx = EdgeContext(*views, HEALTH_ORDER[h], None)
                 i, dt = _evaluate(ruleset, ctx)
                 if i is not None:
                     then = ruleset.rules[i].then
@@ -263,11 +267,13 @@ def compile_rules(topology: Topology, ruleset: RuleSet) -> EdgeTable:
                     dt_sig[h, j] = dt
                 monotone = monotone and per_sig[h, j] >= prev
                 prev = per_sig[h, j]
+        rank_array = per_sig[:, inverse]
         for h in (1, 2, 3):
-            ranks[h] = per_sig[h][inverse].tolist()
+            ranks[h] = rank_array[h].tolist()
             rows[h] = row_sig[h][inverse].tolist()
             dts[h] = dt_sig[h][inverse].tolist()
-    table = cache["table"] = EdgeTable(ruleset, tuple(ranks), tuple(rows), tuple(dts), monotone)
+    table = cache["table"] = EdgeTable(ruleset, tuple(ranks), tuple(rows), tuple(dts), monotone,
+                                       rank_array)
     return table
 
 

@@ -175,19 +175,18 @@ def _walk_table(topology: Topology, rs: RuleSet, h0: int) -> SingleFaultTable:
                 raw.append(leaf)
                 continue
             walk = first_come_dfs(cg, rank, t, h0, TABLE_MAX_DEPTH)
-            worst: dict[int, int] = {}
-            counts = [0, 0, 0, 0]
-            for c, r in zip(walk.component, walk.rank, strict=True):
-                counts[r] += 1
-                if r > worst.get(c, 0):
-                    worst[c] = r
-            for a in agent_cross_layer(topology, t, worst):
+            # a component's effects are degraded ones and at most one worse one, which comes
+            # last (it is then visited): the last effect per component is its worst
+            worst = dict(zip(walk.component, walk.rank, strict=True))
+            ranks = walk.rank
+            degraded = ranks.count(1)
+            for a in agent_cross_layer(topology, t, worst) if has_agents else ():
                 worst[a] = 1
-                counts[1] += 1
+                degraded += 1
             tcomp.extend(worst.keys())
             trank.extend(worst.values())
             tptr.append(len(tcomp))
-            raw.append((counts[3], counts[2], counts[1]))
+            raw.append((ranks.count(3), ranks.count(2), degraded))
     finally:
         if gc_was:
             gc.enable()
@@ -210,7 +209,7 @@ def _reach_table(topology: Topology, rs: RuleSet, h0: int) -> SingleFaultTable:
     keep = cg.src != cg.dst
     rows, cols = [], []
     for h in (1, 2, 3):
-        out = np.asarray(table.rank[h], dtype=np.int64)
+        out = table.rank_array[h]
         sel = keep & (out > 0)
         rows.append(cg.src[sel] * 3 + (h - 1))
         cols.append(cg.dst[sel] * 3 + out[sel] - 1)

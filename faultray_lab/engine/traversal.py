@@ -110,7 +110,7 @@ def agent_reach(topology: Topology) -> list[tuple[int, frozenset[int], bool]]:
     cache = topology_cache(topology)
     if "agents" not in cache:
         out = []
-        dof = topology.dependencies_of
+        dof = topology.dependencies_of if topology.agent_positions else ()
         for a in topology.agent_positions:
             seen = {a}
             stack = [a]
