@@ -11,8 +11,9 @@ Every string that comes from the user (component ids and names, file names) reac
 through exactly one escaping step, so a hostile id (``<script>``, ``<img onerror=...>``,
 ``[x](javascript:...)``, backticks) shows as text and never runs: Markdown built here passes it
 through :func:`md_text` (HTML entities plus Markdown backslash escapes) or :func:`md_code` (a
-code span no backtick inside can close), tables through :func:`table` (pandas' HTML escaping of every cell and index label), image
-alternative text and the page title through the template's ``escape_html``.
+code span no backtick inside can close), tables through :func:`table` (pandas' HTML escaping of
+every cell and label), image alternative text and the page title through the template's
+``escape_html``.
 
 Examples
 --------
