@@ -380,3 +380,29 @@ def test_every_evaluation_option_has_help_with_its_default() -> None:
         for action in p._actions:  # noqa: SLF001
             if action.option_strings and action.dest != "help":
                 assert action.help and "default" in action.help, (p.prog, action.dest)
+
+
+@pytest.mark.parametrize("kind", ["fifo", "device", "folder-head"])
+def test_special_files_as_ledger_or_head_are_refused(kind: str, folder: Path, tmp_path: Path,
+                                                     capsys: pytest.CaptureFixture[str]) -> None:
+    import os
+
+    if kind == "fifo":
+        path = tmp_path / "fifo.jsonl"
+        os.mkfifo(path)          # reading it would block forever
+        message = "not a regular file"
+    elif kind == "device":
+        path = tmp_path / "dev.jsonl"
+        path.symlink_to("/dev/null")  # reading it would look like an empty ledger
+        message = "not a regular file"
+    else:
+        path = tmp_path / "l.jsonl"
+        register(folder, path)
+        head_path(path).unlink()
+        head_path(path).mkdir()
+        message = "head file is not a regular file"
+    for argv in (["predict", str(folder), "--ledger", str(path)],
+                 ["score", str(folder), "--ledger", str(path)],
+                 ["ledger", "head", str(path)]):
+        code, _, err = cli(capsys, *argv)
+        assert code == 2 and message in err, (argv, err)

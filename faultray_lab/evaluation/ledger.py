@@ -121,6 +121,9 @@ def read_ledger(path: str | os.PathLike[str]) -> list[dict[str, Any]]:
         return []
     if p.is_dir():
         raise InputError(str(p), None, "the ledger path is a folder", "give a .jsonl file path")
+    if not p.is_file():  # a device or FIFO would be read forever, or as an empty ledger
+        raise InputError(str(p), None, "the ledger is not a regular file (a device, FIFO or "
+                         "socket)", "give the path of a .jsonl file")
     try:
         raw = p.read_bytes()
     except OSError as exc:
@@ -315,6 +318,8 @@ def read_head(ledger: str | os.PathLike[str]) -> LedgerHead | None:
            f"ledger, delete {hp.name} and run `faultray-lab ledger head --init {ledger}`")
     if not hp.exists() and not hp.is_symlink():
         return None
+    if hp.exists() and not hp.is_file():
+        raise InputError(str(hp), None, "the ledger's head file is not a regular file", fix)
     try:
         with open(hp, "rb") as fh:
             raw = fh.read(4097)
