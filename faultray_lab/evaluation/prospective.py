@@ -6,7 +6,9 @@ The published backtest is post hoc. This module makes prospective validation rou
   known: toolkit version, rule set and parameters, the sha256 of the canonical topology and of the
   fault, the predicted affected and down sets, severity and downtime, the pre-outage features of
   the recovery-time model, a UTC timestamp and the hash of the previous record (a tamper-evident
-  chain). Appends are atomic: the whole new ledger is written to a temporary file and renamed.
+  chain). Appends are atomic: the whole new ledger is written to a temporary file and renamed,
+  then its head (``<ledger>.head``: record count and last hash), which every later
+  :func:`register` and :func:`score` checks, so removed or re-chained records are refused.
 * :func:`score` scores incidents that now have a ``truth`` against their registered prediction
   only, with the backtest's metrics, baselines and bootstrap intervals
   (:mod:`faultray_lab.backtest`). It refuses (:class:`~faultray_lab.errors.InputError`) when an
