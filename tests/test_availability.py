@@ -521,3 +521,101 @@ def test_components_built_in_code_are_checked():
             availability_layers(t)
         with pytest.raises(InputError):
             system_availability(t)
+
+
+# ---------------------------------------------------------------------------------------------
+# two models, labelled; --serve
+# ---------------------------------------------------------------------------------------------
+def test_cli_says_which_model_each_number_comes_from(capsys):
+    assert main(["availability", str(demo_topology_path()), "--system"]) == 0
+    text = capsys.readouterr().out
+    lines = text.splitlines()
+    ceiling = next(i for i, ln in enumerate(lines) if ln.startswith("ceiling 0.99840875"))
+    assert lines[ceiling + 1].strip().startswith("from the layer model")
+    system = next(i for i, ln in enumerate(lines) if ln.startswith("system availability"))
+    assert lines[system].endswith("0.99890197")          # above the ceiling ...
+    assert lines[system + 1].strip().startswith("from the system model")
+    assert "hardware failures only" in text and "no software, network" in " ".join(lines)
+    joined = " ".join(ln.strip() for ln in lines)
+    # ... and the output says why, and what to compare it with
+    assert "above the ceiling because the binding software layer charges deploy downtime" in joined
+    assert "compare it with the hardware layer 0.99890197" in joined
+
+    assert main(["availability", str(demo_topology_path()), "--system", "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["model"].startswith("layer model") and out["system"]["model"].startswith("system")
+    c = out["comparison"]
+    assert c["exceeds_ceiling"] is True and c["binding_layer"] == "software"
+    assert c["system"] == out["system"]["availability"] and c["ceiling"] == out["ceiling"]
+    assert c["hardware_layer"] == out["layers"]["hardware"]["availability"]
+    assert "leaves out" in c["explanation"] and c["hardware_only_in_layer"] == []
+
+
+def test_compare_models_names_the_hardware_accounting_differences():
+    from faultray_lab.availability.system import compare_models
+
+    t = _topo([{"id": "lb", "type": "load_balancer"},
+               {"id": "app", "type": "app_server"},
+               {"id": "db", "type": "database", "replicas": 2, "failover": {"enabled": True}},
+               {"id": "batch", "type": "app_server"},
+               {"id": "audit", "type": "storage"}],
+              [("lb", "app", "requires"), ("app", "db", "requires"),
+               ("batch", "db", "requires"), ("app", "audit", "optional")])
+    layers = availability_layers(t)
+    s = system_availability(t, ["app"])
+    c = compare_models(s, layers, t)
+    assert c["system"] == s.availability and c["ceiling"] == layers.ceiling
+    # the layer counts lb and batch (no dependents) that "app" does not require, and charges
+    # db's failover; "app" itself is counted by both
+    assert c["hardware_only_in_layer"] == ["lb", "batch"]
+    assert c["failover_penalised"] == ["db"] and c["system_only"] == []
+    assert "lb, batch" in c["hardware_note"] and "switch-over" in c["hardware_note"]
+    # a target with only optional dependents is counted by the system model alone
+    c2 = compare_models(system_availability(t, ["audit"]), layers, t)
+    assert c2["system_only"] == ["audit"]
+    # a common cause can put the system figure below the ceiling: the note says so
+    low = system_availability(t, ["app"], common_cause=[{"members": ["db"], "beta": 1.0}],
+                              availability={"db": 0.9})
+    c3 = compare_models(low, layers, t)
+    assert c3["exceeds_ceiling"] is False and "below the ceiling" in c3["ceiling_note"]
+
+
+def test_cli_serve_sets_the_targets(capsys):
+    demo = str(demo_topology_path())
+    assert main(["availability", demo, "--serve", "app-1, postgres", "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["system"]["targets"] == ["app-1", "postgres"]   # --serve implies --system
+    topo = load_demo()
+    assert out["system"]["availability"] == system_availability(
+        topo, ["app-1", "postgres"]).availability
+    assert main(["availability", demo, "--serve", "nginx"]) == 0
+    assert "system availability of nginx (exact)" in capsys.readouterr().out
+    for value, message in (("app-1,postgress", "did you mean 'postgres'?"),
+                           ("app-1,,nginx", "id 2 of 3 is empty"),
+                           ("nginx,nginx", "'nginx' is named twice"),
+                           (",", "no component ids")):
+        assert main(["availability", demo, "--serve", value]) == 2
+        err = capsys.readouterr().err
+        assert message in err and "--serve" in err and "Traceback" not in err
+
+
+def test_cli_availability_bounds_and_help(capsys):
+    demo = str(demo_topology_path())
+    for flag, value in (("--seed", "-1"), ("--trials", "0"), ("--trials", "1e9")):
+        with pytest.raises(SystemExit) as exc:
+            main(["availability", demo, "--system", "--method", "montecarlo", flag, value])
+        assert exc.value.code == 2 and f"argument {flag}" in capsys.readouterr().err
+    with pytest.raises(InputError, match="seed must be >= 0"):
+        system_availability(load_demo(), method="montecarlo", seed=-1)
+    from faultray_lab.cli import build_parser
+
+    p = build_parser()._subparsers._group_actions[0].choices["availability"]  # noqa: SLF001
+    for action in p._actions:  # noqa: SLF001
+        if action.option_strings and action.dest != "help":
+            assert action.help and "default" in action.help, action.dest
+
+
+def load_demo():
+    from faultray_lab import load_topology
+
+    return load_topology(demo_topology_path())

@@ -3,25 +3,44 @@
 from __future__ import annotations
 
 import base64
+import html
+import os
 import re
 import shutil
 import subprocess
 from pathlib import Path
 
 import pytest
+import yaml
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from faultray_lab import demo_topology_path, load_topology
 from faultray_lab.cli import main
 from faultray_lab.outputs.report import (
     REPORT_NOTEBOOK,
     describe_cascade,
+    md_code,
+    md_text,
     report_title,
+    table,
     top_risks,
     worst_single_failure,
 )
 
-CHROMIUM = shutil.which("chromium") or ("/usr/bin/chromium"
+
+def _find_chromium() -> str | None:
+    found = shutil.which("chromium") or ("/usr/bin/chromium"
                                          if Path("/usr/bin/chromium").exists() else None)
+    if found is None and os.geteuid() == 0 and shutil.which("apt-get"):
+        # root on Debian: install it (the tests below skip only when this is impossible)
+        subprocess.run(["apt-get", "install", "-y", "-q", "chromium"], capture_output=True,
+                       timeout=900, check=False)
+        found = shutil.which("chromium")
+    return found
+
+
+CHROMIUM = _find_chromium()
 CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
                   "--no-first-run", "--disable-background-networking",
                   "--disable-component-update", "--disable-sync"]
@@ -39,6 +58,61 @@ window.addEventListener('load', function () {
 });
 </script>
 </body>"""
+
+
+# Hostile ids and names: each payload would set window.PWNED if it ever ran as markup.
+HOSTILE = {
+    "script": "<script>window.PWNED=1</script>",
+    "img": '<img src=x onerror="window.PWNED=2">',
+    "link": "[x](javascript:window.PWNED=3)",
+    "quotes": "q'\"`b` ``c``",
+    "html": "<b onmouseover=\"window.PWNED=4\">&amp;</b>",
+}
+# A file name can carry a payload too (no "/" in a file name)
+HOSTILE_FILE = "topo<img src=x onerror=window.PWNED=5>.yaml"
+
+# Test-only probe for the hostile report: after load, record whether any payload ran, how many
+# scripts, event-handler attributes and javascript: links the page has, and whether each hostile
+# string is visible as text.
+XSS_PROBE = """<script>
+window.addEventListener('load', function () {
+  var b = document.body, text = b.innerText;
+  b.setAttribute('data-pwned', String(window.PWNED));
+  b.setAttribute('data-scripts', document.scripts.length);
+  b.setAttribute('data-handlers', document.querySelectorAll(
+    '[onerror],[onload],[onmouseover],[onclick]').length);
+  b.setAttribute('data-js-links', document.querySelectorAll('a[href^="javascript"]').length);
+  var shown = %s.filter(function (s) { return text.indexOf(s) >= 0; });
+  b.setAttribute('data-shown', shown.length);
+  b.setAttribute('data-probe', 'done');
+});
+</script>
+</body>"""
+
+
+def hostile_topology(folder: Path) -> Path:
+    ids = list(HOSTILE.values())
+    doc = {"components": [
+        {"id": ids[0], "name": HOSTILE["img"], "type": "load_balancer"},
+        {"id": ids[1], "name": HOSTILE["link"], "type": "app_server"},
+        {"id": ids[2], "name": HOSTILE["script"], "type": "database"},
+        {"id": ids[3], "name": HOSTILE["quotes"], "type": "cache"},
+        {"id": ids[4], "name": HOSTILE["html"], "type": "queue"}],
+        "dependencies": [{"source": ids[0], "target": ids[1], "type": "requires"},
+                         {"source": ids[1], "target": ids[2], "type": "requires"},
+                         {"source": ids[1], "target": ids[3], "type": "requires"},
+                         {"source": ids[1], "target": ids[4], "type": "requires"}]}
+    path = folder / HOSTILE_FILE
+    path.write_text(yaml.safe_dump(doc, sort_keys=False), encoding="utf-8")
+    return path
+
+
+@pytest.fixture(scope="module")
+def hostile_report(tmp_path_factory):
+    d = tmp_path_factory.mktemp("hostile")
+    out = d / "report.html"
+    assert main(["report", str(hostile_topology(d)), "-o", str(out)]) == 0
+    return out
 
 
 @pytest.fixture(scope="module")
@@ -136,6 +210,75 @@ def test_report_screenshot_is_not_blank(report, tmp_path):
     # the report's figures put colour on the page: the health colours of the cascade picture
     coloured = (pixels.max(axis=2) - pixels.min(axis=2)) > 0.3
     assert coloured.mean() > 0.005
+
+
+def test_hostile_ids_are_escaped_in_the_html(hostile_report):
+    page = hostile_report.read_text(encoding="utf-8")
+    # no payload survives as markup: no script element, no handler attribute, no js link
+    assert "<script" not in page.lower()
+    assert not re.search(r"<[a-z][^>]*\son(error|mouseover)\s*=", page, re.I)
+    assert not re.search(r"""href\s*=\s*["']?\s*javascript:""", page, re.I)
+    # ... and every payload is there as escaped text (sections, tables, title, file name)
+    assert "&lt;script&gt;window.PWNED=1&lt;/script&gt;" in page
+    assert "&lt;img src=x onerror=" in page
+    assert "[x](javascript:window.PWNED=3)" in page
+    assert "<title>faultray-lab report: topo&lt;img src=x onerror=window.PWNED=5&gt;</title>" \
+        in page
+
+
+def test_tables_escape_every_cell():
+    import pandas as pd
+
+    df = pd.DataFrame({"component": [HOSTILE["script"], HOSTILE["img"]], "severity": [1.0, 2]})
+    out = table(df).to_html()
+    assert "<script" not in out and "<img" not in out
+    assert "&lt;script&gt;window.PWNED=1&lt;/script&gt;" in out
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(max_size=30))
+def test_markdown_escaping_renders_the_string_itself(text: str):
+    """Through nbconvert's own Markdown renderer, md_text and md_code give exactly the string
+    as text (control characters as spaces): never a tag, a link or emphasis."""
+    from nbconvert.filters.markdown_mistune import markdown2html_mistune
+
+    expected = re.sub(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]", " ", text)
+    if not expected.strip():
+        return
+    for fn, start, end in ((md_text, "<p>x ", " y</p>"), (md_code, "<p>x <code>", "</code> y</p>")):
+        out = markdown2html_mistune(f"x {fn(text)} y").strip()
+        assert out.startswith(start) and out.endswith(end), (fn.__name__, text, out)
+        body = out[len(start):-len(end)]
+        assert "<" not in body, (fn.__name__, text, out)
+        got = html.unescape(body)
+        assert (got.strip() if fn is md_text else got) == (
+            expected.strip() if fn is md_text else expected), (fn.__name__, text, out)
+
+
+@needs_chromium
+def test_hostile_report_runs_no_script_in_chromium(hostile_report, tmp_path):
+    import json
+
+    probe = tmp_path / "probe.html"
+    page = hostile_report.read_text(encoding="utf-8")
+    wanted = json.dumps(list(HOSTILE.values())).replace("</", "<\\/")  # inside a <script>
+    probe.write_text(page.replace("</body>", XSS_PROBE % wanted), encoding="utf-8")
+    res = _chromium(tmp_path, "--virtual-time-budget=10000", "--dump-dom", probe.as_uri())
+    assert res.returncode == 0, res.stderr[-2000:]
+    body = re.search(r"<body([^>]*)>", res.stdout)
+    assert body and 'data-probe="done"' in body.group(1), "the page did not finish loading"
+    attrs = dict(re.findall(r'data-([a-z-]+)="([^"]*)"', body.group(1)))
+    assert attrs["pwned"] == "undefined", f"a payload ran: window.PWNED = {attrs['pwned']}"
+    assert attrs["scripts"] == "1"          # only the probe itself
+    assert attrs["handlers"] == "0" and attrs["js-links"] == "0"
+    assert attrs["shown"] == str(len(HOSTILE)), "a hostile id is not visible as text"
+
+
+def test_report_refuses_a_device_or_folder_output_before_running(tmp_path, capsys):
+    assert main(["report", str(demo_topology_path()), "-o", "/dev/null"]) == 2
+    assert "character device" in capsys.readouterr().err
+    assert main(["report", str(demo_topology_path()), "-o", str(tmp_path)]) == 2
+    assert "is a folder" in capsys.readouterr().err
 
 
 def test_kernel_log_shown_only_on_failure(tmp_path, capfd):

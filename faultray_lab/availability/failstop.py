@@ -26,6 +26,7 @@ import numpy as np
 from ..common.errors import InputError
 from ..common.files import package_data
 from ..common.parsing import parse_json, read_text
+from ..common.validate import check_count
 from ..importers.jaeger import import_jaeger_dependencies
 from ..model.topology import Topology
 from .layers import check_number, check_probability
@@ -220,6 +221,7 @@ def failstop_availability(
     if sampler == "table" and subsets_count > 1 << 24:
         raise InputError(None, "sampler='table'", f"C({n}, {k}) = {subsets_count} kill sets "
                          "is too many to tabulate", "use sampler='shuffle'")
+    check_count(seed, "seed", low=0, fix="use a whole number >= 0, for example 0")
     rng = np.random.default_rng(seed)
     if sampler == "table" or (sampler == "auto" and subsets_count <= 1 << 21):
         # a uniform K-subset is a uniform index into the list of all K-subsets

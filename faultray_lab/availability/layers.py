@@ -38,6 +38,18 @@ MTBF_DEFAULT_HOURS: Mapping[str, float] = MappingProxyType({
 })
 MTBF_OTHER_HOURS = 2160.0
 LAYERS = ("software", "hardware", "theoretical", "operational", "external")
+#: What each layer charges (for output that explains a binding layer).
+LAYER_LOSSES: Mapping[str, str] = MappingProxyType({
+    "software": "deploy downtime, human error and configuration drift",
+    "hardware": "component failures (MTBF and MTTR per replica, failover switch-over time)",
+    "theoretical": "hardware failures plus packet loss and GC pauses",
+    "operational": "incident response time (incidents per year, response, on-call coverage, "
+                   "runbooks and automation)",
+    "external": "the SLAs of external providers",
+})
+#: What the layer model is, for output beside the system model.
+LAYER_MODEL = ("layer model (docs: semantics 4): five layers, each an availability with its own "
+               "losses; the ceiling is the least layer, the floor their product")
 LAYER_COLUMNS = ["layer", "availability", "nines", "downtime_seconds_per_year", "binding"]
 
 

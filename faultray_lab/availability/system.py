@@ -12,7 +12,7 @@ Examples
 >>> from faultray_lab import load_topology, demo_topology_path
 >>> r = system_availability(load_topology(demo_topology_path()))
 >>> r.method, r.targets
-('exact', ('nginx',))
+('exact', ('nginx', 'support-agent'))
 """
 
 from __future__ import annotations
@@ -25,9 +25,9 @@ from typing import Any
 import numpy as np
 
 from ..common.errors import InputError
-from ..common.validate import check_probability
+from ..common.validate import check_count, check_probability
 from ..model.topology import Topology
-from .layers import replica_availability
+from .layers import LAYER_LOSSES, LAYER_MODEL, AvailabilitySummary, replica_availability
 
 #: Largest number of binary random variables ``exact`` enumerates (2**25 states).
 MAX_EXACT_VARIABLES = 25
@@ -310,9 +310,7 @@ def system_availability(
         if isinstance(trials, bool) or not isinstance(trials, int | np.integer) or trials < 1:
             raise InputError(None, "trials", f"trials must be a whole number >= 1, not "
                              f"{trials!r}", "use for example 200000")
-        if isinstance(seed, bool) or not isinstance(seed, int | np.integer):
-            raise InputError(None, "seed", f"seed must be a whole number, not {seed!r}",
-                             "use for example 0")
+        check_count(seed, "seed", low=0, fix="use a whole number >= 0, for example 0")
         ok = _montecarlo(model, int(trials), int(seed))
         a = ok / trials
         se = math.sqrt(a * (1.0 - a) / trials)
@@ -457,6 +455,86 @@ def independent_product(topology: Topology, targets: Sequence[str] | str | None 
     """
     model = _compile(topology, targets, "all", availability, quorum, None)
     return float(np.prod(model.up_marginal))
+
+
+#: What the system model counts, for output beside the layer model (:func:`compare_models`).
+SYSTEM_MODEL = ("system model: the probability that the targets serve (each target and every "
+                "component it reaches over requires edges up), from hardware failures only "
+                "(each replica up with probability MTBF / (MTBF + MTTR), replicas k-of-n); no "
+                "software, network, operational or external losses")
+
+
+def compare_models(system: SystemAvailability, layers: AvailabilitySummary,
+                   topology: Topology) -> dict[str, Any]:
+    """How a system availability relates to the five-layer ceiling of the same topology.
+
+    The two numbers come from different models. The ceiling is the least of five layers; four
+    of them charge losses the system model does not include (deploy downtime, human error and
+    configuration drift; packet loss and GC pauses; incident response; provider SLAs), so the
+    system figure is routinely *above* the ceiling and must not be read against it. The like-for-
+    like number is the hardware layer, which still differs: it multiplies the tiers of every
+    component with a ``requires`` dependent or with no dependent at all (reachable from the
+    targets or not), charges failover switch-over time, and knows no quorum or common cause.
+
+    Returns
+    -------
+    dict
+        ``system``, ``ceiling``, ``binding_layer``, ``hardware_layer``, ``exceeds_ceiling``,
+        ``hardware_only_in_layer`` (components the hardware layer counts that the targets do
+        not require), ``system_only`` (targets the hardware layer leaves out),
+        ``failover_penalised`` (counted in both, charged switch-over time by the layer),
+        ``layer_model`` and ``system_model`` (what each model counts), ``ceiling_note`` (why the
+        system figure is above or below the ceiling), ``hardware_note`` (how it differs from the
+        hardware layer) and ``explanation`` (all of it as sentences).
+
+    Examples
+    --------
+    >>> from faultray_lab import load_topology, demo_topology_path
+    >>> from faultray_lab.availability.layers import availability_layers
+    >>> topo = load_topology(demo_topology_path())
+    >>> c = compare_models(system_availability(topo), availability_layers(topo), topo)
+    >>> c["exceeds_ceiling"], c["binding_layer"], c["system"] == c["hardware_layer"]
+    (True, 'software', True)
+    """
+    required = {topology.components[p].id for p in
+                (q for t in system.targets for q in _requires_closure(topology, topology.index[t]))}
+    in_layer = set(layers.tiers)
+    failover = sorted(c for c in required & in_layer if topology.component(c).failover)
+    only_layer = [c.id for c in topology.components if c.id in in_layer - required]
+    only_system = [c.id for c in topology.components if c.id in required - in_layer]
+    hw = layers.layers["hardware"]
+    a, ceiling, binding = float(system.availability), float(layers.ceiling), layers.binding_layer
+    if binding == "hardware":
+        why = (f"the binding layer is hardware itself, so the system figure "
+               f"{'exceeds' if a > ceiling else 'stays within'} it only through the way the "
+               "two count hardware (next line)")
+    elif a > ceiling:
+        why = (f"the system figure is above the ceiling because the binding {binding} layer "
+               f"charges {LAYER_LOSSES[binding]}, which the system model leaves out; the "
+               "ceiling bounds availability with those losses, not the system figure")
+    else:
+        why = (f"the system figure is below the ceiling; the binding {binding} layer charges "
+               f"{LAYER_LOSSES[binding]}, which the system model leaves out")
+    diffs = []
+    if only_layer:
+        diffs.append(f"also counts {len(only_layer)} component(s) the targets do not require ("
+                     f"{', '.join(only_layer[:8])}{', ...' if len(only_layer) > 8 else ''})")
+    if only_system:
+        diffs.append("leaves out target(s) that have only optional or async dependents ("
+                     f"{', '.join(only_system[:8])}{', ...' if len(only_system) > 8 else ''})")
+    if failover:
+        diffs.append("charges failover switch-over time ("
+                     f"{', '.join(failover[:8])}{', ...' if len(failover) > 8 else ''})")
+    hardware = (f"compare it with the hardware layer {hw:.8f}, which "
+                + ("; ".join(diffs) if diffs else "counts the same components here"))
+    return {"system": a, "ceiling": ceiling, "binding_layer": binding, "hardware_layer": hw,
+            "exceeds_ceiling": bool(a > ceiling), "hardware_only_in_layer": only_layer,
+            "system_only": only_system, "failover_penalised": failover,
+            "layer_model": LAYER_MODEL, "system_model": SYSTEM_MODEL,
+            "ceiling_note": why, "hardware_note": hardware,
+            "explanation": (f"Two models. The ceiling and floor come from the {LAYER_MODEL}. The "
+                            f"system figure comes from the {SYSTEM_MODEL}. Hence {why}. Like for "
+                            f"like, {hardware}.")}
 
 
 def common_cause_sweep(topology: Topology, members: Sequence[str], betas: Sequence[float], *,

@@ -1,4 +1,5 @@
-"""``backtest``, ``predict`` and ``score``: incidents, baselines and pre-registered predictions."""
+"""``backtest``, ``predict``, ``score`` and ``ledger``: incidents, baselines and pre-registered
+predictions in an anchored, hash-chained ledger."""
 
 from __future__ import annotations
 
@@ -6,8 +7,50 @@ import argparse
 import sys
 from typing import Any
 
-from ..common.errors import InputError
 from .common import RULE_CHOICES, format_table, method_table, num, print_json
+
+#: Bounds of ``--bootstrap`` (see :data:`faultray_lab.evaluation.prospective.MAX_BOOTSTRAP`).
+BOOTSTRAP_RANGE = (1, 100_000)
+#: Bounds of ``--seed``.
+SEED_RANGE = (0, 2**63 - 1)
+_LEDGER_HELP = "ledger file (default predictions/ledger.jsonl; its head is <ledger>.head)"
+_EXPECT_HELP = ("a head hash published earlier (`faultray-lab ledger head`): refuse unless the "
+                "ledger still contains that record (default: not checked)")
+
+
+def whole_number(low: int, high: int) -> Any:
+    """An argparse ``type`` for a whole number in ``[low, high]`` (a bad value exits 2 with a
+    one-line message).
+
+    >>> whole_number(1, 10)("7")
+    7
+    """
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"not a whole number: {text[:40]!r}") from None
+        if not low <= value <= high:
+            raise argparse.ArgumentTypeError(f"must be from {low:,} to {high:,}, not "
+                                             f"{value:,}" if abs(value) < 10**30 else
+                                             f"must be from {low:,} to {high:,}")
+        return value
+
+    parse.__name__ = "whole number"
+    return parse
+
+
+def _add_bootstrap(p: Any) -> None:
+    p.add_argument("--severity-map", default="published", choices=("published", "ordinal"),
+                   help="label values: published (major counts 5.0) or ordinal (major 7) "
+                   "(default published)")
+    p.add_argument("--seed", type=whole_number(*SEED_RANGE), default=0,
+                   help="bootstrap seed, a whole number >= 0 (default 0)")
+    p.add_argument("--bootstrap", type=whole_number(*BOOTSTRAP_RANGE), default=2000,
+                   metavar="N", help=f"bootstrap resamples, {BOOTSTRAP_RANGE[0]} to "
+                   f"{BOOTSTRAP_RANGE[1]:,} (default 2000)")
+    p.add_argument("--json", action="store_true",
+                   help="print JSON instead of tables (default: tables)")
 
 
 def add_backtest(sub: Any) -> None:
@@ -18,13 +61,9 @@ def add_backtest(sub: Any) -> None:
                        "seeded bootstrap 95%% intervals. Incidents without truth are predicted "
                        "but not scored.")
     p.add_argument("path", help="incident file or folder, e.g. incidents/paper-18")
-    p.add_argument("--rules", default="faultray-v11", choices=RULE_CHOICES)
-    p.add_argument("--severity-map", default="published", choices=("published", "ordinal"),
-                   help="label values: published (major counts 5.0) or ordinal (major 7)")
-    p.add_argument("--seed", type=int, default=0, help="bootstrap seed (default 0)")
-    p.add_argument("--bootstrap", type=int, default=2000, metavar="N",
-                   help="bootstrap resamples (default 2000)")
-    p.add_argument("--json", action="store_true", help="print JSON instead of tables")
+    p.add_argument("--rules", default="faultray-v11", choices=RULE_CHOICES,
+                   help="rule set of the engine (default faultray-v11)")
+    _add_bootstrap(p)
     p.set_defaults(func=_cmd_backtest)
 
 
@@ -62,29 +101,36 @@ def add_predict(sub: Any) -> None:
                        "rule set and parameters, sha256 of the topology and fault, predicted "
                        "affected set, severity and downtime, UTC time and the previous record's "
                        "hash. Already registered incidents are skipped; one whose topology or "
-                       "fault changed is refused (exit 2). The ledger is replaced atomically.")
+                       "fault changed is refused (exit 2). The ledger is replaced atomically, "
+                       "then its head (<ledger>.head: record count and last hash); a ledger "
+                       "that does not end at its head (records removed, or edited and "
+                       "re-chained) or has none is refused (exit 2).")
     p.add_argument("path", help="incident file or folder")
-    p.add_argument("--rules", default="faultray-v11", choices=RULE_CHOICES)
-    p.add_argument("--ledger", default="predictions/ledger.jsonl",
-                   help="ledger file (default predictions/ledger.jsonl)")
+    p.add_argument("--rules", default="faultray-v11", choices=RULE_CHOICES,
+                   help="rule set of the engine (default faultray-v11)")
+    p.add_argument("--ledger", default="predictions/ledger.jsonl", help=_LEDGER_HELP)
+    p.add_argument("--expect-head", default=None, metavar="HASH", help=_EXPECT_HELP)
     p.add_argument("--recovery-train", nargs="+", default=None, metavar="PATH",
                    help="also register a recovery-time prediction from the fault's declared "
                    "recovery mechanism, with the model fitted now on these incident folders' "
-                   "truths (e.g. incidents/remodeled-18 incidents/independent)")
+                   "truths, e.g. incidents/remodeled-18 incidents/independent (default: none)")
     p.set_defaults(func=_cmd_predict)
 
 
 def _cmd_predict(args: argparse.Namespace) -> int:
+    from ..evaluation.ledger import ledger_head
     from ..evaluation.prospective import register
 
     reg = register(args.path, args.ledger, rules=args.rules,
-                   recovery_train=args.recovery_train)
+                   recovery_train=args.recovery_train, expect_head=args.expect_head)
     rows = [(r["id"], r["status"], r["seq"], "yes" if r["truth_known_at_registration"] else "no",
              r["registered_at"], r["hash"][:12]) for r in reg.to_dict(orient="records")]
     print(format_table(rows, ["incident", "status", "seq", "truth_known", "registered_at",
                               "hash"]))
     n_new = int((reg["status"] == "registered").sum())
-    print(f"\n{n_new} registered, {len(reg) - n_new} already registered; ledger {args.ledger}")
+    head = ledger_head(args.ledger)
+    print(f"\n{n_new} registered, {len(reg) - n_new} already registered; ledger {args.ledger}"
+          f"\nhead {head.hash} ({head.records} records; publish it to anchor the ledger)")
     return 0
 
 
@@ -93,28 +139,24 @@ def add_score(sub: Any) -> None:
                        description="Score the incidents that now have truth against their "
                        "registered prediction only, with the backtest's metrics, baselines and "
                        "bootstrap intervals. Refuses (exit 2) an incident without registration, "
-                       "one whose topology or fault changed after registration, and a ledger "
-                       "whose hash chain is broken.")
+                       "one whose topology or fault changed after registration, a ledger "
+                       "whose hash chain is broken, and one that does not end at its head "
+                       "(<ledger>.head) or has none.")
     p.add_argument("path", help="incident file or folder")
-    p.add_argument("--ledger", default="predictions/ledger.jsonl",
-                   help="ledger file (default predictions/ledger.jsonl)")
+    p.add_argument("--ledger", default="predictions/ledger.jsonl", help=_LEDGER_HELP)
+    p.add_argument("--expect-head", default=None, metavar="HASH", help=_EXPECT_HELP)
     p.add_argument("--rules", default=None, choices=RULE_CHOICES,
-                   help="registered rule set to score (needed only if several were registered)")
-    p.add_argument("--severity-map", default="published", choices=("published", "ordinal"))
-    p.add_argument("--seed", type=int, default=0, help="bootstrap seed (default 0)")
-    p.add_argument("--bootstrap", type=int, default=2000, metavar="N",
-                   help="bootstrap resamples (default 2000)")
-    p.add_argument("--json", action="store_true", help="print JSON instead of tables")
+                   help="registered rule set to score, needed only if several were registered "
+                   "(default: the one registered)")
+    _add_bootstrap(p)
     p.set_defaults(func=_cmd_score)
 
 
 def _cmd_score(args: argparse.Namespace) -> int:
     from ..evaluation.prospective import score
 
-    if args.bootstrap < 1:
-        raise InputError(None, "--bootstrap", "must be >= 1", "use e.g. 2000")
     sc = score(args.path, args.ledger, rules=args.rules, severity_map=args.severity_map,
-               seed=args.seed, n_boot=args.bootstrap)
+               seed=args.seed, n_boot=args.bootstrap, expect_head=args.expect_head)
     if args.json:
         print_json(sc.to_dict())
         return 0
@@ -142,7 +184,53 @@ def _cmd_score(args: argparse.Namespace) -> int:
     return 0
 
 
+def add_ledger(sub: Any) -> None:
+    p = sub.add_parser("ledger", help="the ledger's head: print, check or initialise it",
+                       description="Commands on a prediction ledger.")
+    cmds = p.add_subparsers(dest="ledger_command", metavar="LEDGER_COMMAND",
+                            parser_class=type(p))
+    cmds.required = True
+    h = cmds.add_parser("head", help="print the verified head of a ledger (to publish it)",
+                        description="Verify the ledger's hash chain and that it ends at its "
+                        "head file (<ledger>.head), then print the head: the hash of the last "
+                        "record and the number of records. Publish the hash elsewhere (a "
+                        "commit, a paper, an e-mail); later `predict`, `score` and `ledger "
+                        "head` runs given --expect-head HASH refuse a ledger that no longer "
+                        "contains that record. --init writes the head of a ledger that has "
+                        "none (written by faultray-lab 0.1) or whose last append was "
+                        "interrupted, after verifying the chain; it never overwrites a head "
+                        "the ledger does not extend.")
+    h.add_argument("ledger", help="ledger file, e.g. predictions/ledger.jsonl")
+    h.add_argument("--init", action="store_true",
+                   help="verify the chain and write the head file (default: only check it)")
+    h.add_argument("--expect-head", default=None, metavar="HASH", help=_EXPECT_HELP)
+    h.add_argument("--json", action="store_true",
+                   help="print JSON instead of text (default: text)")
+    h.set_defaults(func=_cmd_ledger_head)
+
+
+def _cmd_ledger_head(args: argparse.Namespace) -> int:
+    from ..evaluation.ledger import head_path, init_head, ledger_head
+
+    if args.init:
+        head, status = init_head(args.ledger, expect_head=args.expect_head)
+    else:
+        head, status = ledger_head(args.ledger, expect_head=args.expect_head), "verified"
+    if args.json:
+        print_json({"ledger": args.ledger, "head_file": str(head_path(args.ledger)),
+                    "records": head.records, "hash": head.hash, "status": status,
+                    "expect_head": args.expect_head})
+        return 0
+    print(f"head {head.hash}")
+    print(f"records {head.records}")
+    note = {"verified": "chain verified; the ledger ends at its head file",
+            "unchanged": "chain verified; the head file was already up to date",
+            "written": "chain verified; head file written",
+            "extended": "chain verified; head file moved to the ledger's last record"}[status]
+    extra = "; it extends the expected head" if args.expect_head else ""
+    print(f"{note}{extra} ({head_path(args.ledger)})")
+    return 0
 
 
 #: The subcommands this module adds, in help order.
-ADDERS = (add_backtest, add_predict, add_score,)
+ADDERS = (add_backtest, add_predict, add_score, add_ledger)

@@ -6,7 +6,9 @@ The published backtest is post hoc. This module makes prospective validation rou
   known: toolkit version, rule set and parameters, the sha256 of the canonical topology and of the
   fault, the predicted affected and down sets, severity and downtime, the pre-outage features of
   the recovery-time model, a UTC timestamp and the hash of the previous record (a tamper-evident
-  chain). Appends are atomic: the whole new ledger is written to a temporary file and renamed.
+  chain). Appends are atomic: the whole new ledger is written to a temporary file and renamed,
+  then its head (``<ledger>.head``: record count and last hash), which every later
+  :func:`register` and :func:`score` checks, so removed or re-chained records are refused.
 * :func:`score` scores incidents that now have a ``truth`` against their registered prediction
   only, with the backtest's metrics, baselines and bootstrap intervals
   (:mod:`faultray_lab.backtest`). It refuses (:class:`~faultray_lab.errors.InputError`) when an
@@ -19,8 +21,8 @@ The published backtest is post hoc. This module makes prospective validation rou
 Examples
 --------
 >>> import tempfile, pathlib, datetime
->>> from faultray_lab.incidents import Fault, Incident
->>> from faultray_lab.topology import topology_from_dict
+>>> from faultray_lab.evaluation.incidents import Fault, Incident
+>>> from faultray_lab.model.schema import topology_from_dict
 >>> topo = topology_from_dict({
 ...     "components": [{"id": "web", "type": "web_server"}, {"id": "db", "type": "database"}],
 ...     "dependencies": [{"source": "web", "target": "db", "type": "requires"}]})
@@ -49,6 +51,7 @@ import pandas as pd
 from ..common.errors import InputError
 from ..common.files import atomic_write_bytes, exclusive_lock
 from ..common.jsonutil import canonical_json, to_jsonable
+from ..common.validate import check_count
 from ..engine.rules import RuleSet, ruleset_name
 from .backtest import backtest, best_baseline, bootstrap_intervals
 from .baselines import BASELINES
@@ -58,16 +61,25 @@ from .ledger import (
     GENESIS_HASH,
     LEDGER_FORMAT,
     RECORD_KEYS,
+    chain_head,
     fault_sha256,
     record_hash,
+    require_ledger,
     sha256_text,
     timestamp,
     topology_sha256,
     utc_now,
+    verify_chain,
     verify_ledger,
+    verify_under_lock,
+    write_head,
 )
 from .metrics import SUMMARY_METRICS, averages, score_prediction
 from .recovery.features import predict_incident, recovery_features
+
+#: Most bootstrap resamples :func:`score` (and the CLI's ``--bootstrap``) accepts: far more than
+#: a 95% percentile interval needs, and small enough that the resample matrix fits in memory.
+MAX_BOOTSTRAP = 100_000
 
 
 def register(
@@ -80,6 +92,7 @@ def register(
     clock: Callable[[], _dt.datetime] | None = None,
     recovery_train: Sequence[Incident] | str | os.PathLike[str]
     | Sequence[str | os.PathLike[str]] | None = None,
+    expect_head: str | None = None,
 ) -> pd.DataFrame:
     """Pre-register the engine's predictions: append one ledger record per new incident.
 
@@ -88,9 +101,12 @@ def register(
     fault is refused, since a registered prediction is never replaced (use a new incident id).
     Incidents that already carry ``truth`` are registered too, flagged
     ``truth_known_at_registration`` (a post hoc registration). Nothing is written unless every
-    incident is valid; the new ledger replaces the old one atomically, under an exclusive lock
-    on ``<ledger>.lock`` (:func:`~faultray_lab.fileio.exclusive_lock`), so concurrent writers
-    take turns.
+    incident is valid; the new ledger replaces the old one atomically, then its head
+    (``<ledger>.head``: record count and last hash) is written, both under an exclusive lock on
+    ``<ledger>.lock`` (:func:`~faultray_lab.common.files.exclusive_lock`), so concurrent writers
+    take turns. The ledger must end exactly at its head before anything is appended
+    (:func:`~faultray_lab.evaluation.ledger.verify_ledger`): a truncated or re-chained ledger is
+    refused, so removed registrations cannot be registered again.
 
     Parameters
     ----------
@@ -111,6 +127,9 @@ def register(
         model (``recovery_model``: coefficients, training median, training size and a sha256 of
         the training ids and downtimes), so :func:`score` can score the recovery time as
         registered, beside the registered training median.
+    expect_head : str, optional
+        A head hash published earlier (``faultray-lab ledger head``): the ledger must still
+        contain the record with this hash.
 
     Returns
     -------
@@ -121,8 +140,9 @@ def register(
     Raises
     ------
     InputError
-        A broken ledger chain, bad incidents, or an incident registered with another topology
-        or fault.
+        A broken ledger chain, a ledger that does not end at its head (or has none), an
+        ``expect_head`` it does not contain, bad incidents, or an incident registered with
+        another topology or fault.
     """
     from .. import __version__
 
@@ -135,7 +155,7 @@ def register(
     path = Path(ledger)
     # one writer at a time: read, append and rename under the ledger's lock
     with exclusive_lock(path):
-        records = verify_ledger(path)
+        records = verify_under_lock(path, expect_head)
         rules_name = ruleset_name(rules)
         index = {(r["incident"], r["rules"]): r for r in records}
         prev = records[-1]["hash"] if records else GENESIS_HASH
@@ -185,7 +205,7 @@ def register(
         if new_lines:
             old_bytes = path.read_bytes() if path.exists() else b""
             atomic_write_bytes(path, old_bytes + "".join(new_lines).encode("utf-8"))
-            verify_ledger(path)
+            write_head(path, chain_head(verify_chain(path)))
     return pd.DataFrame(rows, columns=["id", "status", "seq", "rules",
                                        "truth_known_at_registration", "registered_at", "hash"])
 
@@ -316,24 +336,29 @@ def score(
     severity_map: str | Mapping[str, float] = "published",
     seed: int = 0,
     n_boot: int = 2000,
+    expect_head: str | None = None,
 ) -> ProspectiveScore:
     """Score incidents that have a ``truth`` against their registered predictions only.
 
     Incidents without truth are ignored. Metrics, baselines and intervals are those of
     :func:`faultray_lab.backtest.backtest` (the baselines are recomputed from the verified,
     unchanged topologies; the engine's numbers come from the ledger, never from a new run).
+    The ledger must end exactly at its head (``<ledger>.head``) and, with ``expect_head``,
+    contain the record of a head published earlier.
 
     Raises
     ------
     InputError
-        A broken ledger chain; an incident with truth that has no registration, or whose
-        topology or fault changed after registration; no incident with truth.
+        A broken ledger chain, a ledger that does not end at its head (or has none), an
+        ``expect_head`` it does not contain; an incident with truth that has no registration,
+        or whose topology or fault changed after registration; no incident with truth;
+        ``n_boot`` outside [1, MAX_BOOTSTRAP].
 
     Examples
     --------
     >>> import tempfile, pathlib
-    >>> from faultray_lab.incidents import Fault, Incident, Truth
-    >>> from faultray_lab.topology import topology_from_dict
+    >>> from faultray_lab.evaluation.incidents import Fault, Incident, Truth
+    >>> from faultray_lab.model.schema import topology_from_dict
     >>> t = topology_from_dict({"components": [{"id": "a"}, {"id": "b"}],
     ...                         "dependencies": [{"source": "b", "target": "a"}]})
     >>> led = pathlib.Path(tempfile.mkdtemp()) / "l.jsonl"
@@ -343,6 +368,7 @@ def score(
     >>> s.summary["f1"], s.summary["n_prospective"]
     (1.0, 1)
     """
+    check_count(n_boot, "n_boot", low=1, high=MAX_BOOTSTRAP, fix="use for example 2000")
     if isinstance(incidents, str | os.PathLike):
         incidents = load_incidents(incidents)
     scored = [inc for inc in incidents if inc.truth is not None]
@@ -351,10 +377,8 @@ def score(
                          "add truth (affected, severity, downtime_minutes) once the outcome is "
                          "known")
     path = Path(ledger)
-    if not path.exists():
-        raise InputError(str(path), None, "no such ledger",
-                         "register predictions first with `faultray-lab predict`")
-    records = verify_ledger(path)
+    require_ledger(path)
+    records = verify_ledger(path, expect_head=expect_head)
     by_id: dict[str, list[dict[str, Any]]] = {}
     for r in records:
         by_id.setdefault(r["incident"], []).append(r)

@@ -102,7 +102,14 @@ def run_notebooks(notebook_dir: str, output: str, kernel: str = "python3",
                   progress: bool = True) -> dict[str, Any]:
     """Execute every notebook of ``notebook_dir`` with papermill; see ``faultray-lab reproduce``.
 
-    Returns the summary that is also written to ``output/summary.json``.
+    ``output/summary.json`` always tells the state of ``output``: before the first notebook
+    runs it is replaced by one with ``"status": "running"`` and ``"ok": false`` (and rewritten
+    after each notebook), so a killed run never leaves an earlier run's ``"ok": true`` beside new
+    notebooks; an interruption the process sees (Ctrl-C, an error) writes
+    ``"status": "interrupted"``; the final summary (``"status": "complete"``) is written last.
+    A notebook that fails has its earlier executed copy removed from ``output/notebooks``.
+
+    Returns the final summary.
     """
     import hashlib
     import time
@@ -121,30 +128,47 @@ def run_notebooks(notebook_dir: str, output: str, kernel: str = "python3",
                          "pass the folder that holds the notebooks")
     out = Path(output).resolve()
     figures = out / "figures"
-    records = []
-    bar = tqdm(books, desc="notebooks", unit="nb", disable=not progress, file=sys.stderr)
-    for book in bar:
-        bar.set_postfix_str(book.name)
-        declared = pm.inspect_notebook(str(book))
-        params = {"output_dir": str(figures)} if "output_dir" in declared else {}
-        rec: dict[str, Any] = {"notebook": book.name, "parameters": params,
-                               "sha256": hashlib.sha256(book.read_bytes()).hexdigest()}
-        t0 = time.perf_counter()
-        try:
-            nb = execute_notebook(book, None, params, cwd=book.parent.resolve(), kernel=kernel)
-            rec["status"] = "ok"
-            rec["summary"] = notebook_summary(nb)
-        except Exception as exc:  # noqa: BLE001 - any failure is recorded, the run goes on
-            nb = None
-            rec["status"] = "failed"
-            rec["error"] = (str(exc).strip().splitlines() or [type(exc).__name__])[-1][:500]
-        if nb is not None:
-            atomic_write_text(out / "notebooks" / book.name, nbformat.writes(nb) + "\n")
-        bar.write(f"{book.name}: {rec['status']} in {time.perf_counter() - t0:.1f} s",
-                  file=sys.stderr)
-        records.append(rec)
-    summary = {"versions": versions(), "notebooks": records,
-               "figures": sorted(p.name for p in figures.glob("*")) if figures.is_dir() else [],
-               "ok": all(r["status"] == "ok" for r in records)}
-    atomic_write_text(out / "summary.json", json.dumps(summary, indent=2) + "\n")
-    return summary
+    records: list[dict[str, Any]] = []
+    env = versions()
+
+    def write_summary(status: str) -> dict[str, Any]:
+        summary = {"versions": env, "status": status, "notebooks": records,
+                   "figures": (sorted(p.name for p in figures.glob("*"))
+                               if figures.is_dir() else []),
+                   "ok": status == "complete" and all(r["status"] == "ok" for r in records)}
+        atomic_write_text(out / "summary.json", json.dumps(summary, indent=2) + "\n")
+        return summary
+
+    write_summary("running")  # first: an earlier run's summary never outlives this one's start
+    try:
+        bar = tqdm(books, desc="notebooks", unit="nb", disable=not progress, file=sys.stderr)
+        for book in bar:
+            bar.set_postfix_str(book.name)
+            declared = pm.inspect_notebook(str(book))
+            params = {"output_dir": str(figures)} if "output_dir" in declared else {}
+            rec: dict[str, Any] = {"notebook": book.name, "parameters": params,
+                                   "sha256": hashlib.sha256(book.read_bytes()).hexdigest()}
+            t0 = time.perf_counter()
+            try:
+                nb = execute_notebook(book, None, params, cwd=book.parent.resolve(),
+                                      kernel=kernel)
+                rec["status"] = "ok"
+                rec["summary"] = notebook_summary(nb)
+            except Exception as exc:  # noqa: BLE001 - any failure is recorded, the run goes on
+                nb = None
+                rec["status"] = "failed"
+                rec["error"] = (str(exc).strip().splitlines() or [type(exc).__name__])[-1][:500]
+            executed = out / "notebooks" / book.name
+            if nb is not None:
+                atomic_write_text(executed, nbformat.writes(nb) + "\n")
+            elif executed.is_file():
+                executed.unlink()  # an earlier run's copy is not this run's result
+            bar.write(f"{book.name}: {rec['status']} in {time.perf_counter() - t0:.1f} s",
+                      file=sys.stderr)
+            records.append(rec)
+            write_summary("running")
+    except BaseException:
+        with contextlib.suppress(Exception):  # the original interruption is what matters
+            write_summary("interrupted")
+        raise
+    return write_summary("complete")

@@ -7,6 +7,14 @@ or stylesheets loaded from the network. The notebook's cells only call the secti
 below (worst single failure, resilience score, top risks, SPOFs, availability layers, every
 single failure), which return Markdown, DataFrames and figures.
 
+Every string that comes from the user (component ids and names, file names) reaches the HTML
+through exactly one escaping step, so a hostile id (``<script>``, ``<img onerror=...>``,
+``[x](javascript:...)``, backticks) shows as text and never runs: Markdown built here passes it
+through :func:`md_text` (HTML entities plus Markdown backslash escapes) or :func:`md_code` (a
+code span no backtick inside can close), tables through :func:`table` (pandas' HTML escaping of
+every cell and label), image alternative text and the page title through the template's
+``escape_html``.
+
 Examples
 --------
 >>> from faultray_lab import load_topology, demo_topology_path
@@ -20,13 +28,15 @@ Examples
 from __future__ import annotations
 
 import hashlib
+import html
 import os
+import re
 import tempfile
 from pathlib import Path
 from typing import Any
 
 from ..common.errors import InputError
-from ..common.files import atomic_write_text, package_data
+from ..common.files import atomic_write_text, check_writable_target, package_data
 from ..engine.cascade import simulate_fault
 from ..engine.effects import Cascade
 from ..importers.native import load_topology
@@ -51,6 +61,47 @@ _TEMPLATE = """{%- extends 'lab/index.html.j2' -%}
 
 
 # ---------------------------------------------------------------------------------------------
+# Escaping user-provided text
+# ---------------------------------------------------------------------------------------------
+#: Markdown's inline punctuation, escaped with a backslash (``&<>"'`` become HTML entities).
+_MD_PUNCT = re.compile(r"([\\`*_{}\[\]()#+\-.!|~$:=/])")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+
+
+def md_text(value: object) -> str:
+    r"""A user-provided string as inert Markdown text: it renders as exactly these characters,
+    never as markup, a link or HTML (control characters and line breaks become spaces).
+
+    >>> md_text('<script>x</script> [a](javascript:b) `c`')
+    '&lt;script&gt;x&lt;\\/script&gt; \\[a\\]\\(javascript\\:b\\) \\`c\\`'
+    """
+    text = _CONTROL.sub(" ", str(value))
+    return html.escape(_MD_PUNCT.sub(r"\\\1", text), quote=True)
+
+
+def md_code(value: object) -> str:
+    """A user-provided string in monospace: a Markdown code span whose fence is longer than
+    any run of backticks inside, so its content is always literal (the renderer escapes it).
+
+    >>> md_code("a`b")
+    '``a`b``'
+    >>> md_code("")
+    ''
+    """
+    text = _CONTROL.sub(" ", str(value))
+    if not text.strip():
+        return md_text(text)
+    fence = "`" * (max((len(r) for r in re.findall("`+", text)), default=0) + 1)
+    pad = " " if text[0] in "` " or text[-1] in "` " else ""
+    return f"{fence}{pad}{text}{pad}{fence}"
+
+
+def md_list(values: Any) -> str:
+    """Comma-separated user-provided strings, escaped (:func:`md_text`)."""
+    return ", ".join(md_text(v) for v in values)
+
+
+# ---------------------------------------------------------------------------------------------
 # Sections (called by the report notebook)
 # ---------------------------------------------------------------------------------------------
 def report_title(topology: Topology) -> str:
@@ -68,8 +119,8 @@ def heading(topology: Topology, rules: str = "cps") -> str:
     from .. import __version__
 
     n_req = sum(1 for e in topology.dependencies if e.type == "requires")
-    return (f"# {report_title(topology)}\n\n"
-            f"`{Path(topology.source).name}`: {len(topology)} components, "
+    return (f"# {md_text(report_title(topology))}\n\n"
+            f"{md_code(Path(topology.source).name)}: {len(topology)} components, "
             f"{len(topology.dependencies)} dependencies ({n_req} requires); cascades under the "
             f"`{rules}` rules; faultray-lab {__version__}.")
 
@@ -89,14 +140,14 @@ def worst_single_failure(topology: Topology, rules: str = "cps") -> Cascade:
 
 
 def describe_cascade(cascade: Cascade) -> str:
-    """One Markdown sentence on a cascade."""
+    """One Markdown sentence on a cascade (component ids escaped, :func:`md_text`)."""
     down = cascade.down
-    text = (f"`{cascade.fault}` on **{', '.join(cascade.targets)}** affects "
+    text = (f"{md_code(cascade.fault)} on **{md_list(cascade.targets)}** affects "
             f"{len(cascade.health)} of {cascade.total_components} components and takes "
-            f"{len(down)} down ({', '.join(down)}); severity **{cascade.severity:.1f}** / 10, "
+            f"{len(down)} down ({md_list(down)}); severity **{cascade.severity:.1f}** / 10, "
             f"likelihood {cascade.likelihood:g}.")
     if cascade.tripped_breakers:
-        text += " Tripped breakers: " + ", ".join(f"{a} -> {b}"
+        text += " Tripped breakers: " + ", ".join(f"{md_text(a)} \\-&gt; {md_text(b)}"
                                                   for a, b in cascade.tripped_breakers) + "."
     return text
 
@@ -111,8 +162,10 @@ def show(fig: Any, alt: str = "figure", dpi: int = 150) -> None:
 
 
 def table(df: Any, decimals: int = 3) -> Any:
-    """A DataFrame styled for the report: no index column, floats with fixed decimals."""
-    return df.style.hide(axis="index").format(precision=decimals, na_rep="")
+    """A DataFrame styled for the report: no index column, floats with fixed decimals, every
+    cell and label HTML-escaped (ids are user-provided)."""
+    return (df.style.hide(axis="index").format(precision=decimals, na_rep="", escape="html")
+            .format_index(escape="html", axis=1))
 
 
 def score_section(topology: Topology) -> str:
@@ -164,7 +217,7 @@ def spof_section(topology: Topology, rules: str = "cps") -> tuple[Any, str]:
         return df, "No single point of failure: every required component has replicas or failover."
     worst = df.sort_values(["down", "affected"], ascending=False, kind="stable").iloc[0]
     return df, (f"{len(df)} single points of failure (one replica, no failover, at least one "
-                f"`requires` dependent). The worst, **{worst['component']}**, takes "
+                f"`requires` dependent). The worst, **{md_text(worst['component'])}**, takes "
                 f"{int(worst['down'])} of {len(topology)} components down.")
 
 
@@ -203,7 +256,7 @@ def footer(topology: Topology) -> str:
 
     digest = _sha256(topology.source)
     return (f"---\nGenerated by faultray-lab {__version__} (Python {platform.python_version()}) "
-            f"from `{Path(topology.source).name}`" +
+            f"from {md_code(Path(topology.source).name)}" +
             (f", SHA-256 `{digest[:16]}...`." if digest else "."))
 
 
@@ -273,6 +326,7 @@ def build_report(topology_path: str | os.PathLike[str], output: str | os.PathLik
     from .notebooks import execute_notebook
 
     topo = load_topology(topology_path)  # bad input fails here, before a kernel starts
+    check_writable_target(output)        # so does an output that is a folder or a device
     rs = get_ruleset(rules).name
     if isinstance(top_n, bool) or not isinstance(top_n, int) or top_n < 1:
         raise InputError(None, "top_n", f"top_n must be a whole number >= 1, not {top_n!r}",
