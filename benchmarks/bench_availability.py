@@ -1,14 +1,14 @@
 """Availability benchmark: Monte Carlo trials per second, vectorized vs a per-trial networkx loop.
 
 1. The DSB Social Network graph (12 services; 22 containers in repl mode), fail-stop protocol
-   (:func:`faultray_lab.failstop.failstop_availability`), at every row of the published
+   (:func:`faultray_lab.availability.failstop.failstop_availability`), at every row of the published
    table; beside it, a per-trial networkx loop in the style of the published artifact
    (``random.sample`` of the killed containers, the alive subgraph, ``nx.has_path`` from the
    client to each target), measured in the same run.
    Two samplers of the killed containers are timed: ``auto`` (here a uniform index into the
    table of all K-subsets) and ``shuffle`` (a vectorized partial Fisher-Yates, for any size).
-2. A seeded 1,000-component layered topology (:func:`faultray_lab.synthetic.layered_topology`):
-   :func:`faultray_lab.availability.system_availability` Monte Carlo of its entry points
+2. A seeded 1,000-component layered topology (:func:`faultray_lab.importers.synthetic.layered_topology`):
+   :func:`faultray_lab.availability.system.system_availability` Monte Carlo of its entry points
    (``serve="all"`` and ``"any"``, and with a common-cause group), beside a per-trial networkx
    loop (sample every component, then check each target's requires-closure with
    ``nx.descendants``).

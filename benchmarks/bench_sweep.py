@@ -1,11 +1,11 @@
 """Sweep benchmark (issue 6): all single faults, the capped default sweep, the uncapped sweep.
 
 Builds seeded layered topologies (average out-degree 3) with
-:func:`faultray_lab.synthetic.layered_topology`, writes them as JSON, and prints, each measured
+:func:`faultray_lab.importers.synthetic.layered_topology`, writes them as JSON, and prints, each measured
 in a fresh Python process (so the peak memory is that run's own):
 
 1. all single-component faults in process (``component_down`` on every component, the
-   vectorized table of :mod:`faultray_lab.fastpath`, topology already loaded, imports warm),
+   vectorized table of :mod:`faultray_lab.engine.fastpath`, topology already loaded, imports warm),
    both rule sets, at each ``--single-sizes`` (targets: 10,000 under 0.2 s, 100,000 under 3 s);
 2. the whole command ``faultray-lab sweep topo.json --json`` (2,000-scenario default sweep,
    start-up and imports included) at ``--sweep-size`` components, both rule sets (target under

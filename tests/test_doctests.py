@@ -10,7 +10,8 @@ import pytest
 
 import faultray_lab
 
-MODULES = sorted(m.name for m in pkgutil.iter_modules(faultray_lab.__path__, "faultray_lab."))
+MODULES = sorted(m.name for m in pkgutil.walk_packages(faultray_lab.__path__, "faultray_lab.")
+                 if not m.name.endswith("__main__"))
 
 
 @pytest.mark.parametrize("name", ["faultray_lab", *MODULES])

@@ -9,7 +9,7 @@ Examples
 --------
 >>> parse_text('{"a": [1, 2]}', "x.json")
 {'a': [1, 2]}
->>> LineLocator("a:\n  b: 1\n").line(("a", "b"))
+>>> LineLocator("a:\\n  b: 1\\n").line(("a", "b"))
 2
 """
 

@@ -7,10 +7,10 @@ sources; an unhealthy source ``d`` with weight ``w`` contributes ``h_d = h0 + (1
 by another agent: ``H_eff = 1 - (1 - H_target)(1 - gamma H_source)``; a chain of agents:
 ``1 - prod(1 - p_i)``.
 
-:func:`annotate_agents` puts each affected agent's H on a :class:`~faultray_lab.cascade.Cascade`
-(``simulate_fault(..., annotate_agents=True)`` calls it): under ``cps`` from the health and edge
-weight of the agent's own data sources (its direct dependencies); under ``faultray-v11`` as the
-reference's cross-layer rule.
+:func:`annotate_agents` puts each affected agent's H on a
+:class:`~faultray_lab.engine.effects.Cascade` (``simulate_fault(..., annotate_agents=True)``
+calls it): under ``cps`` from the health and edge weight of the agent's own data sources (its
+direct dependencies); under ``faultray-v11`` as the reference's cross-layer rule.
 
 Examples
 --------

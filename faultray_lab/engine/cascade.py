@@ -52,7 +52,7 @@ def simulate_fault(
     component_id : str
         The faulted component.
     fault : str
-        A fault type of :data:`faultray_lab.rules.FAULT_TYPES`.
+        A fault type of :data:`faultray_lab.engine.faults.FAULT_TYPES`.
     rules : str or RuleSet
         ``"cps"`` (default, semantics 3) or ``"faultray-v11"`` (the released reference).
     max_depth : int
@@ -61,7 +61,7 @@ def simulate_fault(
         For ``latency_spike`` under cps: L(target) = 100 * multiplier * timeout_seconds ms.
     annotate_agents : bool
         Add each affected ai_agent's hallucination probability H (docs: semantics 5) as
-        ``Cascade.agent_hallucination`` (see :mod:`faultray_lab.agents`).
+        ``Cascade.agent_hallucination`` (see :mod:`faultray_lab.engine.agents`).
 
     Returns
     -------

@@ -111,7 +111,7 @@ def has_fast_path(topology: Topology, rules: str | RuleSet, fault: str) -> bool:
     rs = get_ruleset(rules)
     if rs.traversal == "first-come-dfs":
         return True
-    return fault != "latency_spike" and compile_rules(topology, rs).monotone
+    return fault != "latency_spike" and bool(compile_rules(topology, rs).monotone)
 
 
 def single_fault_summaries(topology: Topology, rules: str | RuleSet = "cps",

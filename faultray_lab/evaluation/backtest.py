@@ -59,8 +59,9 @@ from .metrics import (
 ENGINE = "engine"
 
 
-#: Largest number of bootstrap resamples a backtest accepts.
-MAX_BOOTSTRAP = 1_000_000
+#: Largest number of bootstrap resamples a backtest or a score accepts (memory grows with it
+#: times the number of incidents).
+MAX_BOOTSTRAP = 100_000
 
 
 @dataclass(frozen=True, eq=False)

@@ -11,10 +11,11 @@ The published backtest is post hoc. This module makes prospective validation rou
   :func:`register` and :func:`score` checks, so removed or re-chained records are refused.
 * :func:`score` scores incidents that now have a ``truth`` against their registered prediction
   only, with the backtest's metrics, baselines and bootstrap intervals
-  (:mod:`faultray_lab.backtest`). It refuses (:class:`~faultray_lab.errors.InputError`) when an
-  incident has no registration, when its topology or fault changed after registration, or when
-  the ledger's chain is broken.
-* The recovery-time and ordinal-severity models live in :mod:`faultray_lab.recovery`.
+  (:mod:`faultray_lab.evaluation.backtest`). It refuses
+  (:class:`~faultray_lab.common.errors.InputError`) when an incident has no registration, when
+  its topology or fault changed after registration, or when the ledger's chain is broken.
+* The recovery-time and ordinal-severity models live in :mod:`faultray_lab.evaluation.recovery`
+  and :mod:`faultray_lab.evaluation.severity`.
 * :func:`robustness`: F1 under perturbed topologies (edges dropped or added, replicas changed) at
   rate ``r``, with bootstrap intervals, per cohort.
 
@@ -53,7 +54,7 @@ from ..common.files import atomic_write_bytes, exclusive_lock
 from ..common.jsonutil import canonical_json, to_jsonable
 from ..common.validate import check_count
 from ..engine.rules import RuleSet, ruleset_name
-from .backtest import backtest, best_baseline, bootstrap_intervals
+from .backtest import MAX_BOOTSTRAP, backtest, best_baseline, bootstrap_intervals
 from .baselines import BASELINES
 from .incidents import Incident, load_incidents
 from .ledger import (
@@ -79,7 +80,6 @@ from .recovery.features import predict_incident, recovery_features
 
 #: Most bootstrap resamples :func:`score` (and the CLI's ``--bootstrap``) accepts: far more than
 #: a 95% percentile interval needs, and small enough that the resample matrix fits in memory.
-MAX_BOOTSTRAP = 100_000
 
 
 def register(
@@ -121,7 +121,8 @@ def register(
         Returns the registration time as an aware datetime (default: now, UTC); for tests.
     recovery_train : incidents, or one or more incident files or folders, optional
         Also register a recovery-time prediction: the default recovery-time model
-        (:class:`~faultray_lab.recovery.MechanismModel`, from the fault's declared mechanism)
+        (:class:`~faultray_lab.evaluation.recovery.models.MechanismModel`, from the fault's
+        declared mechanism)
         fitted now on these incidents' truths (incidents being registered are left out). The
         record's ``prediction`` gains ``recovery_minutes`` and its ``parameters`` the fitted
         model (``recovery_model``: coefficients, training median, training size and a sha256 of
@@ -259,7 +260,8 @@ class ProspectiveScore:
         (``recovery_*``), of the registered training median (``recovery_median_*``) and of the
         propagation-time estimate (``propagation_*``) on those incidents.
     baselines, intervals, margin, best_baseline
-        As in :class:`~faultray_lab.backtest.Backtest`, on the same incidents and resamples.
+        As in :class:`~faultray_lab.evaluation.backtest.Backtest`, on the same incidents and
+        resamples.
     rules : str
         The rule set the predictions were registered with.
     """
@@ -341,8 +343,9 @@ def score(
     """Score incidents that have a ``truth`` against their registered predictions only.
 
     Incidents without truth are ignored. Metrics, baselines and intervals are those of
-    :func:`faultray_lab.backtest.backtest` (the baselines are recomputed from the verified,
-    unchanged topologies; the engine's numbers come from the ledger, never from a new run).
+    :func:`faultray_lab.evaluation.backtest.backtest` (the baselines are recomputed from the
+    verified, unchanged topologies; the engine's numbers come from the ledger, never from a new
+    run).
     The ledger must end exactly at its head (``<ledger>.head``) and, with ``expect_head``,
     contain the record of a head published earlier.
 
@@ -445,7 +448,7 @@ def baseline_margins(per_incident: pd.DataFrame, baseline_incidents: pd.DataFram
     """The engine's margin over *each* baseline (engine metric minus baseline metric), with a
     paired, seeded percentile-bootstrap 95% interval over the scored incidents.
 
-    Works on a :class:`~faultray_lab.backtest.Backtest` or a :class:`ProspectiveScore`
+    Works on a :class:`~faultray_lab.evaluation.backtest.Backtest` or a :class:`ProspectiveScore`
     (``per_incident`` and ``baseline_incidents``). The headline numbers of a cohort are the
     margins over ``all-components`` and ``root-only``.
 

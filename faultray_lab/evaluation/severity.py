@@ -116,7 +116,8 @@ def severity_ordinal_loo(incidents: Sequence[Incident], rules: str | RuleSet = "
 
     Classes are the ordinal values of the labels (critical 9, major/high 7, medium 5, minor 3,
     low 2). Shown beside a leave-one-out majority-class baseline and the published continuous
-    measure (mean severity accuracy, computed by :func:`~faultray_lab.backtest.backtest`).
+    measure (mean severity accuracy, computed by
+    :func:`~faultray_lab.evaluation.backtest.backtest`).
     """
     scored = [inc for inc in incidents if inc.truth is not None]
     cols = ["id", "severity_score", "true_class", "predicted_class", "majority_class"]

@@ -8,7 +8,7 @@ Examples
 >>> ev = evaluator_for(topo, "cps")
 >>> ev.merged_health(Scenario("pair", (("redis", "component_down"),
 ...                                    ("rabbitmq", "component_down"))))[:2]
-[['app-1', 'degraded'], ['app-2', 'degraded']]
+[['nginx', 'degraded'], ['app-1', 'degraded']]
 """
 
 from __future__ import annotations

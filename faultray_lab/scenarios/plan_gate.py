@@ -9,6 +9,9 @@ removes, the risk of each changed resource, a recommendation and the gate
 Examples
 --------
 >>> plan = {"resource_changes": [
+...     {"address": "aws_lb.web", "type": "aws_lb",
+...      "change": {"actions": ["no-op"], "before": {"subnets": ["a", "b"]},
+...                 "after": {"subnets": ["a", "b"]}}},
 ...     {"address": "aws_ecs_service.api", "type": "aws_ecs_service",
 ...      "change": {"actions": ["update"], "before": {"desired_count": 2},
 ...                 "after": {"desired_count": 1}}}]}

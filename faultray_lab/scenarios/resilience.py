@@ -7,7 +7,7 @@ Examples
 >>> resilience_score(topo)
 50.0
 >>> spofs(topo, rules="faultray-v11")["component"].tolist()
-['app-1', 'app-2', 'postgres', 'redis', 'rabbitmq', 'llm-endpoint', 'tool-db-query']
+['app-1', 'app-2', 'postgres', 'tool-db-query']
 """
 
 from __future__ import annotations

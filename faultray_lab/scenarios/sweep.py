@@ -55,8 +55,8 @@ def run_sweep(topology: Topology, scenarios: Sequence[Scenario] | None = None,
               progress: bool | None = None) -> Any:
     """Run a scenario sweep and return one row per scenario.
 
-    Single-fault chains come from the vectorized table of :mod:`faultray_lab.fastpath`
-    (exactly what :func:`~faultray_lab.cascade.simulate_fault` gives); other chains (traffic
+    Single-fault chains come from the vectorized table of :mod:`faultray_lab.engine.fastpath`
+    (exactly what :func:`~faultray_lab.engine.cascade.simulate_fault` gives); other chains (traffic
     spikes, cps latency spikes, custom rule sets) are simulated once each and reused.
 
     Parameters

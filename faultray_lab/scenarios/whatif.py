@@ -162,7 +162,7 @@ class WhatIfResult:
     """The outcome of one what-if: the changed topology, the cascade and the bounds.
 
     ``availability`` is the five-layer summary of the changed topology
-    (:func:`faultray_lab.availability.availability_layers`): ``ceiling`` (min of the layers),
+    (:func:`faultray_lab.availability.layers.availability_layers`): ``ceiling`` (min of the layers),
     ``floor`` (their product) and ``binding_layer`` (the layer that sets the ceiling).
     ``breakers`` and ``replicas`` record the changes applied.
     """
@@ -248,7 +248,7 @@ def evaluate(topology: Topology, failed: str | Sequence[str] = (), fault: str = 
     failed : str or sequence of str
         The failed component(s); each gets ``fault`` (see :func:`run_faults`).
     fault : str
-        A fault type of :data:`faultray_lab.rules.FAULT_TYPES`.
+        A fault type of :data:`faultray_lab.engine.faults.FAULT_TYPES`.
     rules : str or RuleSet
         ``"cps"``, ``"faultray-v11"`` or a custom rule set (e.g. an ablation).
     max_depth : int

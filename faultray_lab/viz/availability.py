@@ -19,7 +19,7 @@ def plot_availability_layers(summary: Any, ax: Any = None) -> Any:
     Parameters
     ----------
     summary : AvailabilitySummary
-        A :func:`faultray_lab.availability.availability_layers` result.
+        A :func:`faultray_lab.availability.layers.availability_layers` result.
     ax : matplotlib Axes, optional
 
     Returns
@@ -75,7 +75,7 @@ def plot_common_cause(frame: Any, ax: Any = None) -> Any:
     Parameters
     ----------
     frame : DataFrame
-        A :func:`faultray_lab.availability.common_cause_sweep` result.
+        A :func:`faultray_lab.availability.system.common_cause_sweep` result.
 
     Examples
     --------
@@ -110,13 +110,13 @@ def plot_dsb_reproduction(table: Any, ax: Any = None) -> Any:
     Parameters
     ----------
     table : DataFrame
-        A :func:`faultray_lab.failstop.reproduce_dsb` result.
+        A :func:`faultray_lab.availability.failstop.reproduce_dsb` result.
 
     Examples
     --------
     >>> import matplotlib
     >>> matplotlib.use("agg")
-    >>> from faultray_lab.failstop import reproduce_dsb
+    >>> from faultray_lab.availability.failstop import reproduce_dsb
     >>> fig = plot_dsb_reproduction(reproduce_dsb(trials=2000))
     """
     import matplotlib.pyplot as plt

@@ -179,7 +179,9 @@ def plot_cascade(topology: Any, cascade: Any = None, ax: Any = None) -> Any:
 
 
 def plot_what_if(results: Any, axes: Any = None) -> Any:
-    """Several what-if outcomes (:class:`~faultray_lab.widgets.WhatIfResult`) stacked, one legend.
+    """Several what-if outcomes stacked, one legend.
+
+    ``results`` are :class:`~faultray_lab.scenarios.whatif.WhatIfResult` objects.
 
     Each panel is :func:`plot_cascade` of one result on its changed topology, titled by its
     changes and outcome; only the last panel keeps the legend.
@@ -199,7 +201,7 @@ def plot_what_if(results: Any, axes: Any = None) -> Any:
     >>> import matplotlib
     >>> matplotlib.use("agg")
     >>> from faultray_lab import load_topology, demo_topology_path
-    >>> from faultray_lab.widgets import evaluate
+    >>> from faultray_lab.scenarios.whatif import evaluate
     >>> topo = load_topology(demo_topology_path())
     >>> fig = plot_what_if([evaluate(topo, "postgres"), evaluate(topo, "redis")])
     >>> len(fig.axes)

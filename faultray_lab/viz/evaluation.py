@@ -27,7 +27,7 @@ def plot_backtest(bt: Any, ax: Any = None) -> Any:
     Parameters
     ----------
     bt : Backtest
-        A :func:`faultray_lab.backtest.backtest` result.
+        A :func:`faultray_lab.evaluation.backtest.backtest` result.
     ax : matplotlib Axes, optional
 
     Returns
@@ -38,7 +38,7 @@ def plot_backtest(bt: Any, ax: Any = None) -> Any:
     --------
     >>> import matplotlib
     >>> matplotlib.use("agg")
-    >>> from faultray_lab.backtest import backtest
+    >>> from faultray_lab.evaluation.backtest import backtest
     >>> fig = plot_backtest(backtest("incidents/paper-18", n_boot=200))  # doctest: +SKIP
     """
     import matplotlib.pyplot as plt
@@ -89,7 +89,7 @@ def plot_downtime_error(bt: Any, ax: Any = None) -> Any:
     --------
     >>> import matplotlib
     >>> matplotlib.use("agg")
-    >>> from faultray_lab.backtest import backtest
+    >>> from faultray_lab.evaluation.backtest import backtest
     >>> fig = plot_downtime_error(backtest("incidents/paper-18", n_boot=200))  # doctest: +SKIP
     """
     import matplotlib.pyplot as plt
@@ -119,15 +119,15 @@ def plot_downtime_error(bt: Any, ax: Any = None) -> Any:
 def plot_recovery_loo(result: Any, ax: Any = None) -> Any:
     """Leave-one-out downtime predictions against the truth (log-log), one colour per method.
 
-    ``result`` is a :class:`~faultray_lab.recovery.RecoveryResult`; predictions below 1 minute
-    are drawn at 1 minute.
+    ``result`` is a :class:`~faultray_lab.evaluation.recovery.candidates.RecoveryResult`;
+    predictions below 1 minute are drawn at 1 minute.
 
     Examples
     --------
     >>> import matplotlib
     >>> matplotlib.use("agg")
     >>> import pandas as pd
-    >>> from faultray_lab.recovery import recovery_time_loo
+    >>> from faultray_lab.evaluation.recovery.candidates import recovery_time_loo
     >>> df = pd.DataFrame({"id": list("abcd"), "log10_affected": [0.0, 0.3, 0.6, 0.9],
     ...     "stateful_affected": [0, 0, 1, 1], "load_fault": [0] * 4,
     ...     "log10_max_replicas": [0.0] * 4, "propagation_minutes": [1.0] * 4,
@@ -166,7 +166,7 @@ def plot_recovery_loo(result: Any, ax: Any = None) -> Any:
 def plot_severity_confusion(result: Any, ax: Any = None) -> Any:
     """The confusion matrix of the leave-one-out ordinal severity classes.
 
-    ``result`` is a :class:`~faultray_lab.recovery.SeverityResult`.
+    ``result`` is a :class:`~faultray_lab.evaluation.severity.SeverityResult`.
     """
     import matplotlib.pyplot as plt
 
@@ -189,8 +189,8 @@ def plot_severity_confusion(result: Any, ax: Any = None) -> Any:
 def plot_robustness(frame: Any, axes: Any = None) -> Any:
     """F1 against the perturbation rate, one panel per perturbation kind, with 95% intervals.
 
-    ``frame`` is the output of :func:`~faultray_lab.prospective.robustness`; each cohort and
-    method is one line (engine solid, baselines dashed).
+    ``frame`` is the output of :func:`~faultray_lab.evaluation.robustness.robustness`; each
+    cohort and method is one line (engine solid, baselines dashed).
     """
     import matplotlib.pyplot as plt
 

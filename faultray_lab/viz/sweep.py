@@ -18,7 +18,7 @@ def plot_risk_distribution(sweep_df: Any, ax: Any = None) -> Any:
     Parameters
     ----------
     sweep_df : DataFrame
-        A :func:`~faultray_lab.scenarios.run_sweep` result (columns ``risk`` and ``class``).
+        A :func:`~faultray_lab.scenarios.sweep.run_sweep` result (columns ``risk`` and ``class``).
     ax : matplotlib Axes, optional
         Draw here; a new single-column figure otherwise.
 

@@ -40,13 +40,13 @@ def recovery_features(incident: Incident, prediction: Mapping[str, Any] | None =
     be restored), ``load_fault`` (1 for an overload-class fault such as a traffic flood),
     ``log10_max_replicas`` (log10 of the largest replica count in the predicted affected set),
     ``n_components``, ``n_down``, ``recovery_rank`` (rank 1-5 of the declared recovery mechanism
-    of :data:`~faultray_lab.incidents.RECOVERY_MECHANISMS`, None when not declared).
+    of :data:`~faultray_lab.evaluation.incidents.RECOVERY_MECHANISMS`, None when not declared).
     Descriptive: ``recovery_mechanism``, ``fault_type``, ``fault_component_type``, ``provider``.
 
     Examples
     --------
-    >>> from faultray_lab.incidents import Fault, Incident
-    >>> from faultray_lab.topology import topology_from_dict
+    >>> from faultray_lab.evaluation.incidents import Fault, Incident
+    >>> from faultray_lab.model.schema import topology_from_dict
     >>> t = topology_from_dict({"components": [{"id": "db", "type": "database"}]})
     >>> recovery_features(Incident("x", t, Fault("db")))["stateful_affected"]
     1
