@@ -24,8 +24,9 @@ sys.path.insert(0, str(ROOT))
 os.environ.setdefault("MPLBACKEND", "agg")
 os.environ.setdefault("PYDEVD_DISABLE_FILE_VALIDATION", "1")
 
-import faultray_lab  # noqa: E402
 from faultray_docs import link_notebooks, write_api_pages  # noqa: E402
+
+import faultray_lab  # noqa: E402
 
 link_notebooks(DOCS, ROOT)
 write_api_pages(DOCS / "api")

@@ -17,7 +17,6 @@ import re
 from pathlib import Path
 
 import pytest
-
 from test_readme import (
     README,
     ROOT,
