@@ -20,15 +20,17 @@ DOCS = Path(__file__).resolve().parent
 ROOT = DOCS.parent
 sys.path.insert(0, str(DOCS / "_ext"))
 sys.path.insert(0, str(ROOT))
-# the notebooks' kernels inherit this: figures are drawn headless
+# the notebooks' kernels inherit these: figures are drawn headless, and the IPython profile of
+# the build (made under _build, see faultray_docs.kernel_profile) shows JSON outputs as text
 os.environ.setdefault("MPLBACKEND", "agg")
 os.environ.setdefault("PYDEVD_DISABLE_FILE_VALIDATION", "1")
 
-from faultray_docs import link_notebooks, write_api_pages  # noqa: E402
+from faultray_docs import kernel_profile, link_notebooks, write_api_pages  # noqa: E402
 
 import faultray_lab  # noqa: E402
 
 link_notebooks(DOCS, ROOT)
+os.environ["IPYTHONDIR"] = str(kernel_profile(DOCS / "_build" / "ipython"))
 write_api_pages(DOCS / "api")
 
 project = "faultray-lab"
@@ -65,6 +67,9 @@ nb_execution_timeout = 900          # seconds, per cell (nbclient's unit)
 nb_execution_raise_on_error = True  # a failing notebook fails the build
 nb_execution_show_tb = True
 nb_merge_streams = True
+# a cell's JSON display (the `summary` cells) has no HTML renderer: show its text form, which
+# the build's IPython profile makes the indented JSON itself
+nb_mime_priority_overrides = [("html", "application/json", None)]
 
 # --- API reference ---------------------------------------------------------------------------
 autosummary_generate = True
@@ -83,6 +88,7 @@ napoleon_preprocess_types = False
 # --- HTML --------------------------------------------------------------------------------------
 html_theme = "furo"
 html_title = f"faultray-lab {release}"
-html_static_path: list[str] = []
+html_static_path = ["_static"]
+html_css_files = ["faultray.css"]
 html_show_sourcelink = False
 html_theme_options = {"navigation_with_keys": True}

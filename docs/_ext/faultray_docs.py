@@ -14,9 +14,9 @@ Directives (usable in MyST pages as ```` ```{schema-table} component ```` and so
     expressions, baselines, figures, recovery mechanisms, rule sets, the public API.
 
 Build-time setup called from ``conf.py``: :func:`link_notebooks` (``docs/notebooks`` points at
-the repository's notebooks, so they are rendered from where they live) and
-:func:`write_api_pages` (the API index, one autosummary per subpackage, from the package's
-folders).
+the repository's notebooks, so they are rendered from where they live), :func:`kernel_profile`
+(the notebook kernels show JSON displays as text) and :func:`write_api_pages` (the API index,
+one autosummary per subpackage, from the package's folders).
 """
 
 from __future__ import annotations
@@ -86,7 +86,7 @@ def _cell(value: Any) -> nodes.entry:
 def make_table(header: Sequence[str], rows: Sequence[Sequence[Any]],
                widths: Sequence[int] | None = None) -> nodes.table:
     """A docutils table node from a header and rows of cells (str, :class:`Code`, :class:`Ref`)."""
-    table = nodes.table(classes=["generated-table"])
+    table = nodes.table(classes=["generated-table", "colwidths-given"])
     group = nodes.tgroup(cols=len(header))
     table += group
     for w in widths or [1] * len(header):
@@ -119,9 +119,9 @@ def schema_table(name: str) -> tuple[list[str], list[list[Any]], list[int]]:
     from faultray_lab.model.schema import schema_rows
 
     table = name if name in ("top", "component", "edge") else _resolve(name)
-    rows = [[Code(r["key"]), r["kind"], Code(r["default"]), r["meaning"]]
+    rows = [[Code(r["key"]), r["kind"], Code(r["default"] or '""'), r["meaning"]]
             for r in schema_rows(table)]
-    return ["key", "kind", "default", "meaning"], rows, [26, 6, 14, 54]
+    return ["key", "kind", "default", "meaning"], rows, [30, 7, 17, 46]
 
 
 def rule_table(name: str) -> tuple[list[str], list[list[Any]], list[int]]:
@@ -258,6 +258,32 @@ def link_notebooks(docs: Path, root: Path) -> None:
     if link.is_symlink() or link.exists():
         return
     os.symlink(os.path.relpath(root / "notebooks", docs), link, target_is_directory=True)
+
+
+_STARTUP = """\
+# Written by docs/_ext/faultray_docs.py for the documentation build's notebook kernels:
+# IPython.display.JSON shows its data as indented JSON text (the HTML pages have no JSON viewer).
+import json
+
+from IPython import get_ipython
+from IPython.display import JSON
+
+
+def _json_text(obj, p, cycle):
+    p.text(json.dumps(obj.data, indent=2, default=str))
+
+
+get_ipython().display_formatter.formatters["text/plain"].for_type(JSON, _json_text)
+"""
+
+
+def kernel_profile(ipython_dir: Path) -> Path:
+    """An IPython directory for the build's kernels whose startup file renders JSON displays
+    as text; returns the directory (to be set as ``IPYTHONDIR``)."""
+    startup = ipython_dir / "profile_default" / "startup"
+    startup.mkdir(parents=True, exist_ok=True)
+    (startup / "00-json-as-text.py").write_text(_STARTUP)
+    return ipython_dir
 
 
 #: Subpackages in layer order (each imports only the ones before it); others follow.
