@@ -56,7 +56,8 @@ exclude_patterns = [
 # A type such as ``iterable of (health, weight)`` in a NumPy docstring links each word; a word that
 # names several attributes (``Cascade.health``, ``Effect.health``) is ambiguous, and Sphinx links
 # it to the first. "ref.python" is the Python domain's warning for exactly that ambiguity.
-suppress_warnings = ["ref.python"]
+# "mystnb.unknown_mime_type": see nb_mime_priority_overrides below.
+suppress_warnings = ["ref.python", "mystnb.unknown_mime_type"]
 
 # --- MyST and notebooks ----------------------------------------------------------------------
 myst_enable_extensions = ["colon_fence", "deflist", "dollarmath"]
@@ -67,8 +68,10 @@ nb_execution_timeout = 900          # seconds, per cell (nbclient's unit)
 nb_execution_raise_on_error = True  # a failing notebook fails the build
 nb_execution_show_tb = True
 nb_merge_streams = True
-# a cell's JSON display (the `summary` cells) has no HTML renderer: show its text form, which
-# the build's IPython profile makes the indented JSON itself
+# A cell's JSON display (the `summary` cells) has no HTML renderer: its text form is shown
+# instead, which the build's IPython profile makes the indented JSON itself. MyST-NB still warns
+# about the JSON form it skips (mystnb.unknown_mime_type, silenced above); an output with no
+# renderable form at all still warns ("No output mime type found", mystnb.mime_priority).
 nb_mime_priority_overrides = [("html", "application/json", None)]
 
 # --- API reference ---------------------------------------------------------------------------

@@ -129,10 +129,14 @@ def rule_table(name: str) -> tuple[list[str], list[list[Any]], list[int]]:
 
     df = get_ruleset(name).table()
     cols = ["rule", "edge", "upstream", "breaker", "when", "then", "dt_s", "doc"]
-    rows = [[Code(v) if c in ("rule", "when") else v for c, v in zip(cols, r, strict=True)]
-            for r in df[cols].itertuples(index=False)]
-    return ["#", *cols], [[i + 1, *r] for i, r in enumerate(rows)], [
-        3, 10, 10, 14, 6, 18, 8, 10, 30]
+    rows = []
+    for r in df[cols].itertuples(index=False):
+        cells = dict(zip(cols, r, strict=True))
+        rows.append([Code(cells["rule"]), cells["edge"].replace("|", ", "),
+                     cells["upstream"].replace("|", ", "), cells["breaker"],
+                     Code(cells["when"]), cells["then"], cells["dt_s"], cells["doc"]])
+    return (["rule", "edge", "upstream", "breaker", "when", "then", "dt (s)", "meaning"], rows,
+            [11, 12, 14, 9, 19, 12, 11, 22])
 
 
 def _faults() -> tuple[list[str], list[list[Any]], list[int]]:
