@@ -62,6 +62,17 @@ def _dropper(key: int) -> Any:
     return drop
 
 
+def ruleset_cache(topology: Topology, ruleset: RuleSet, kind: str) -> dict[Any, Any]:
+    """A dict of ``kind`` artefacts for this topology and this rule set object (rule sets are
+    immutable, so identity is the key; hashing the table on every lookup would cost more than
+    the lookups save)."""
+    cache = topology_cache(topology)
+    entry = cache.get((kind, id(ruleset)))
+    if entry is None or entry[0] is not ruleset:
+        entry = cache[(kind, id(ruleset))] = (ruleset, {})
+    return entry[1]
+
+
 # ---------------------------------------------------------------------------------------------
 # The topology as compact arrays
 # ---------------------------------------------------------------------------------------------
@@ -114,7 +125,9 @@ class EdgeTable:
     ``rank[h][p]`` is the dependent's new health rank (0 none, 1 degraded, 2 overloaded,
     3 down) when the upstream of CSR position ``p`` has rank ``h`` (1..3); ``row[h][p]`` the
     index of the firing row (-1 none) and ``dt[h][p]`` its propagation time in seconds. Index 0
-    of each list is unused.
+    of each list is unused. ``rank_array`` holds ``rank`` as one numpy array (4 x edges) for
+    the vectorized paths; ``monotone`` says whether a worse upstream never gives a milder outcome
+    on any edge.
     """
 
     ruleset: RuleSet
@@ -122,6 +135,7 @@ class EdgeTable:
     row: tuple[list[int], ...]
     dt: tuple[list[float], ...]
     monotone: bool
+    rank_array: Any = None
 
     def rule_name(self, h: int, p: int) -> str | None:
         """The name of the row that fires at CSR position ``p`` for upstream rank ``h``."""
@@ -161,29 +175,48 @@ def _hashable(value: Any) -> Any:
     return value
 
 
-def _field_codes(topology: Topology, cg: CompiledTopology, reads: tuple[str, ...]) -> Any:
-    """Per CSR position, integer codes of (edge type, breaker, each declared field)."""
+def _codes(values: list[Any]) -> Any:
+    """Integer codes of values (equal values, equal codes), in first-appearance order."""
+    import numpy as np
+
+    seen: dict[Any, int] = {}
+    out = np.empty(len(values), dtype=np.int64)
+    for i, v in enumerate(values):
+        try:
+            out[i] = seen.setdefault(v, len(seen))
+        except TypeError:  # an unhashable value, e.g. a parameters mapping
+            out[i] = seen.setdefault(_hashable(v), len(seen))
+    return out
+
+
+def _signatures(topology: Topology, cg: CompiledTopology, reads: tuple[str, ...]) -> Any:
+    """Per CSR position, one integer naming its (edge type, breaker, declared fields) values."""
     import numpy as np
 
     comps, deps = topology.components, topology.dependencies
-
-    def codes(values: list[Any]) -> Any:
-        seen: dict[Any, int] = {}
-        return np.fromiter((seen.setdefault(_hashable(v), len(seen)) for v in values),
-                           dtype=np.int64, count=len(values))
-
-    cols = [codes([e.type for e in deps])[cg.eidx],
-            codes([bool(e.circuit_breaker) for e in deps])[cg.eidx]]
+    cols = [_codes([e.type for e in deps])[cg.eidx],
+            _codes([bool(e.circuit_breaker) for e in deps])[cg.eidx]]
     for field in reads:
         if field in STATE_FIELDS:
             continue
         role, _, attr = field.partition(".")
         if role == "edge":
-            cols.append(codes([getattr(e, attr) for e in deps])[cg.eidx])
+            cols.append(_codes([getattr(e, attr) for e in deps])[cg.eidx])
         else:
-            per_comp = codes([getattr(c, attr) for c in comps])
+            per_comp = _codes([getattr(c, attr) for c in comps])
             cols.append(per_comp[cg.dst if role == "dependent" else cg.src])
-    return np.stack(cols, axis=1) if cols else np.zeros((len(cg.dep), 0), dtype=np.int64)
+    key = np.zeros(len(cg.dep), dtype=np.int64)
+    span = 1
+    for col in cols:  # mixed radix while it fits in 62 bits, else pairwise re-coding
+        size = int(col.max()) + 1 if len(col) else 1
+        if span * size >= 1 << 62:  # re-code the pairs seen so far densely
+            key = np.unique(np.stack([key, col], axis=1), axis=0, return_inverse=True)[1]
+            key = key.reshape(-1).astype(np.int64)
+            span = int(key.max()) + 1 if len(key) else 1
+        else:
+            key = key * size + col
+            span *= size
+    return key
 
 
 def compile_rules(topology: Topology, ruleset: RuleSet) -> EdgeTable:
@@ -196,10 +229,9 @@ def compile_rules(topology: Topology, ruleset: RuleSet) -> EdgeTable:
     """
     import numpy as np
 
-    cache = topology_cache(topology)
-    key = ("rules", ruleset.name, ruleset.rules)
-    if key in cache:
-        return cache[key]
+    cache = ruleset_cache(topology, ruleset, "rules")
+    if "table" in cache:
+        return cache["table"]
     cg = compiled_topology(topology)
     comps, deps = topology.components, topology.dependencies
     m = len(cg.dep)
@@ -207,10 +239,11 @@ def compile_rules(topology: Topology, ruleset: RuleSet) -> EdgeTable:
     ranks = [[0] * m for _ in range(4)]
     rows = [[-1] * m for _ in range(4)]
     dts = [[0.0] * m for _ in range(4)]
+    rank_array = np.zeros((4, m), dtype=np.int64)
     monotone = True
     if m:
-        sig = _field_codes(topology, cg, reads)
-        _, first, inverse = np.unique(sig, axis=0, return_index=True, return_inverse=True)
+        sig = _signatures(topology, cg, reads)
+        _, first, inverse = np.unique(sig, return_index=True, return_inverse=True)
         inverse = inverse.reshape(-1)
         allowed = {role: frozenset(f.partition(".")[2] for f in reads if f.startswith(role + "."))
                    for role in ("dependent", "upstream", "edge")}
@@ -221,11 +254,11 @@ def compile_rules(topology: Topology, ruleset: RuleSet) -> EdgeTable:
         for j, p in enumerate(first.tolist()):
             d, u, e = comps[int(cg.dst[p])], comps[int(cg.src[p])], deps[int(cg.eidx[p])]
             prev = 0
+            views = (_Restricted(d, allowed["dependent"], "dependent"),
+                     _Restricted(u, allowed["upstream"], "upstream"),
+                     _Restricted(e, allowed["edge"], "edge"))
             for h in (1, 2, 3):
-                ctx = EdgeContext(_Restricted(d, allowed["dependent"], "dependent"),
-                                  _Restricted(u, allowed["upstream"], "upstream"),
-                                  _Restricted(e, allowed["edge"], "edge"),
-                                  HEALTH_ORDER[h], None)
+                ctx = EdgeContext(*views, HEALTH_ORDER[h], None)
                 i, dt = _evaluate(ruleset, ctx)
                 if i is not None:
                     then = ruleset.rules[i].then
@@ -234,12 +267,13 @@ def compile_rules(topology: Topology, ruleset: RuleSet) -> EdgeTable:
                     dt_sig[h, j] = dt
                 monotone = monotone and per_sig[h, j] >= prev
                 prev = per_sig[h, j]
+        rank_array = per_sig[:, inverse]
         for h in (1, 2, 3):
-            ranks[h] = per_sig[h][inverse].tolist()
+            ranks[h] = rank_array[h].tolist()
             rows[h] = row_sig[h][inverse].tolist()
             dts[h] = dt_sig[h][inverse].tolist()
-    table = EdgeTable(ruleset, tuple(ranks), tuple(rows), tuple(dts), monotone)
-    cache[key] = table
+    table = cache["table"] = EdgeTable(ruleset, tuple(ranks), tuple(rows), tuple(dts), monotone,
+                                       rank_array)
     return table
 
 

@@ -41,7 +41,7 @@ from typing import Any
 from ..common.errors import InputError
 from ..model.topology import HEALTH_ORDER, HEALTH_RANK, Topology
 from .cascade import simulate_fault, simulate_traffic_spike
-from .compile import compile_rules, compiled_topology, topology_cache
+from .compile import compile_rules, compiled_topology, ruleset_cache
 from .effects import Cascade
 from .faults import FAULT_EFFECTS, check_fault_type, fault_likelihood, traffic_likelihood
 from .rules import RuleSet, get_ruleset
@@ -138,8 +138,8 @@ def single_fault_summaries(topology: Topology, rules: str | RuleSet = "cps",
     if health not in HEALTH_RANK or health == "healthy":
         raise InputError(None, "health", f"unknown health '{health}'",
                          "use degraded, overloaded or down")
-    cache = topology_cache(topology)
-    key = ("table", rs.name, rs.rules, health)
+    cache = ruleset_cache(topology, rs, "tables")
+    key = health
     if key not in cache:
         h0 = HEALTH_RANK[health]
         if rs.traversal == "first-come-dfs":
@@ -175,19 +175,18 @@ def _walk_table(topology: Topology, rs: RuleSet, h0: int) -> SingleFaultTable:
                 raw.append(leaf)
                 continue
             walk = first_come_dfs(cg, rank, t, h0, TABLE_MAX_DEPTH)
-            worst: dict[int, int] = {}
-            counts = [0, 0, 0, 0]
-            for c, r in zip(walk.component, walk.rank, strict=True):
-                counts[r] += 1
-                if r > worst.get(c, 0):
-                    worst[c] = r
-            for a in agent_cross_layer(topology, t, worst):
+            # a component's effects are degraded ones and at most one worse one, which comes
+            # last (it is then visited): the last effect per component is its worst
+            worst = dict(zip(walk.component, walk.rank, strict=True))
+            ranks = walk.rank
+            degraded = ranks.count(1)
+            for a in agent_cross_layer(topology, t, worst) if has_agents else ():
                 worst[a] = 1
-                counts[1] += 1
+                degraded += 1
             tcomp.extend(worst.keys())
             trank.extend(worst.values())
             tptr.append(len(tcomp))
-            raw.append((counts[3], counts[2], counts[1]))
+            raw.append((ranks.count(3), ranks.count(2), degraded))
     finally:
         if gc_was:
             gc.enable()
@@ -210,7 +209,7 @@ def _reach_table(topology: Topology, rs: RuleSet, h0: int) -> SingleFaultTable:
     keep = cg.src != cg.dst
     rows, cols = [], []
     for h in (1, 2, 3):
-        out = np.asarray(table.rank[h], dtype=np.int64)
+        out = table.rank_array[h]
         sel = keep & (out > 0)
         rows.append(cg.src[sel] * 3 + (h - 1))
         cols.append(cg.dst[sel] * 3 + out[sel] - 1)
@@ -308,7 +307,7 @@ def fault_chain(topology: Topology, rules: str | RuleSet, i: int, fault: str) ->
     (6, 6, 0, 0)
     """
     rs = get_ruleset(rules)
-    cache = topology_cache(topology).setdefault(("chains", rs.name, rs.rules), {})
+    cache = ruleset_cache(topology, rs, "chains")
     ch = cache.get((i, fault))
     if ch is None:
         if fault not in FAULT_EFFECTS:
@@ -326,7 +325,7 @@ def fault_chain(topology: Topology, rules: str | RuleSet, i: int, fault: str) ->
 def traffic_chain(topology: Topology, rules: str | RuleSet, multiplier: float) -> Chain:
     """The (cached) traffic-spike chain of ``multiplier``."""
     rs = get_ruleset(rules)
-    cache = topology_cache(topology).setdefault(("chains", rs.name, rs.rules), {})
+    cache = ruleset_cache(topology, rs, "chains")
     ch = cache.get(("traffic", multiplier))
     if ch is None:
         ch = Chain.from_cascade(topology, simulate_traffic_spike(topology, multiplier, rs))

@@ -110,7 +110,7 @@ def agent_reach(topology: Topology) -> list[tuple[int, frozenset[int], bool]]:
     cache = topology_cache(topology)
     if "agents" not in cache:
         out = []
-        dof = topology.dependencies_of
+        dof = topology.dependencies_of if topology.agent_positions else ()
         for a in topology.agent_positions:
             seen = {a}
             stack = [a]
@@ -225,7 +225,7 @@ def _tripped(topo: Topology, rs: RuleSet, rank: dict[int, int],
              lat: dict[int, float]) -> list[tuple[int, int]]:
     """Breaker edges out of affected components whose trip condition holds."""
     trips = PREDICATES["breaker_trips"]
-    if not topo.has_breakers or not any(r.when == trips for r in rs.rules):
+    if not topo.has_breakers or not any(r.when is trips for r in rs.rules):
         return []
     comps, deps = topo.components, topo.dependencies
     out = []

@@ -16,7 +16,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from ..engine.compile import topology_cache
+from ..engine.compile import ruleset_cache
 from ..engine.fastpath import Chain, fault_chain, fingerprint, traffic_chain
 from ..engine.merge import merge_health_maps, merged_likelihood
 from ..engine.rules import RuleSet, get_ruleset
@@ -101,9 +101,8 @@ class Evaluator:
 def evaluator_for(topology: Topology, rules: str | RuleSet) -> Evaluator:
     """The (cached) :class:`Evaluator` of this topology and rule set."""
     rs = get_ruleset(rules)
-    cache = topology_cache(topology)
-    key = ("evaluator", rs.name, rs.rules)
-    ev = cache.get(key)
+    cache = ruleset_cache(topology, rs, "evaluator")
+    ev = cache.get("evaluator")
     if ev is None:
-        ev = cache[key] = Evaluator(topology, rs)
+        ev = cache["evaluator"] = Evaluator(topology, rs)
     return ev

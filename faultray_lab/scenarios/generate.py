@@ -19,6 +19,7 @@ from __future__ import annotations
 import itertools
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
+from typing import Any, NamedTuple
 
 from ..model.topology import Topology
 
@@ -109,119 +110,150 @@ def _pairs(ids: Sequence[str]) -> _Block:
     return n * (n - 1) // 2, make
 
 
-def _blocks(topology: Topology) -> list[_Block]:
-    """The categories of the default generator in order, each as (count, make(start, stop))."""
+class _Groups(NamedTuple):
+    """The component groups the categories iterate over (docs: semantics 7)."""
+
+    comps: tuple[Any, ...]
+    ids: list[str]
+    dbs: list[str]
+    caches: list[str]
+    lbs: list[str]
+    queues: list[str]
+    stores: list[str]
+    dnss: list[str]
+    exts: list[str]
+    apps: list[str]  # app servers, then web servers
+    db_rep: list[str]
+    zones: list[tuple[str, list[str]]]  # hosts holding two or more components
+
+
+def _groups(topology: Topology) -> _Groups:
     comps = topology.components
-    ids = list(topology.ids)
-    n = len(ids)
 
     def of(*types: str) -> list[str]:
         return [c.id for c in comps if c.type in types]
 
-    dbs, caches, lbs = of("database"), of("cache"), of("load_balancer")
-    queues, stores, dnss, exts = of("queue"), of("storage"), of("dns"), of("external_api")
-    apps = of("app_server") + of("web_server")
-    db_rep = [c.id for c in comps if c.type == "database" and c.replicas > 1]
     hosts: dict[str, list[str]] = {}
     for c in comps:
         hosts.setdefault(c.host or "unknown", []).append(c.id)
-    zones = [(h, m) for h, m in hosts.items() if len(m) >= 2]
+    return _Groups(comps, list(topology.ids), of("database"), of("cache"), of("load_balancer"),
+                   of("queue"), of("storage"), of("dns"), of("external_api"),
+                   of("app_server") + of("web_server"),
+                   [c.id for c in comps if c.type == "database" and c.replicas > 1],
+                   [(h, m) for h, m in hosts.items() if len(m) >= 2])
 
-    def S(sid: str, faults: Sequence[tuple[str, str]], mult: float = 1.0) -> Scenario:
-        return Scenario(sid, tuple(faults), mult)
 
+def _scenario(sid: str, faults: Sequence[tuple[str, str]], mult: float = 1.0) -> Scenario:
+    return Scenario(sid, tuple(faults), mult)
+
+
+def _fault_blocks(g: _Groups) -> list[_Block]:
+    """Categories 1-10: single faults of each kind, traffic spikes, pairs, small triples."""
+    ids = g.ids
     blocks: list[_Block] = [
         _single("single-failure", "component_down", ids),
         _single("cpu-saturation", "cpu_saturation", ids),
         _single("oom", "memory_exhaustion", ids),
-        _single("pool-exhaustion", "connection_pool_exhaustion", dbs + apps + caches),
-        _single("disk-full", "disk_full", dbs + stores + apps + queues),
+        _single("pool-exhaustion", "connection_pool_exhaustion", g.dbs + g.apps + g.caches),
+        _single("disk-full", "disk_full", g.dbs + g.stores + g.apps + g.queues),
         _single("net-partition", "network_partition", ids),
         _single("latency-5x", "latency_spike", ids),
-        _single("latency-20x", "latency_spike", dbs),
-        _list_block(lambda: [S(f"traffic-{m}x", (), float(m)) for m in ("1.5", "2", "3", "5",
-                                                                          "10")], 5),
+        _single("latency-20x", "latency_spike", g.dbs),
+        _list_block(lambda: [_scenario(f"traffic-{m}x", (), float(m))
+                             for m in ("1.5", "2", "3", "5", "10")], 5),
         _pairs(ids),
     ]
-    if n <= 10:
+    if len(ids) <= 10:
         triples = list(itertools.combinations(ids, 3))
         blocks.append(_list_block(lambda: [
-            S(f"triple-{a}-{b}-{c}", [(x, "component_down") for x in (a, b, c)])
+            _scenario(f"triple-{a}-{b}-{c}", [(x, "component_down") for x in (a, b, c)])
             for a, b, c in triples], len(triples)))
+    return blocks
 
+
+def _per_type_blocks(g: _Groups) -> list[_Block]:
+    """Categories 11-20: traffic on failures, zones, and the per-type scenarios."""
     def per(items: Sequence[str], kinds: Sequence[tuple[str, str]]) -> _Block:
-        return _list_block(lambda: [S(f"{name}-{x}", [(x, fault)]) for x in items
+        return _list_block(lambda: [_scenario(f"{name}-{x}", [(x, fault)]) for x in items
                                     for name, fault in kinds], len(items) * len(kinds))
 
-    blocks += [
-        _list_block(lambda: [S(f"stampede-{c}-{m:.1f}x", [(c, "component_down")], m)
-                             for c in caches for m in (2.0, 5.0)], 2 * len(caches)),
-        _list_block(lambda: [S(f"down-traffic-{c}-{m:.1f}x", [(c, "component_down")], m)
-                             for c in ids for m in (2.0, 3.0)], 2 * n),
-        _list_block(lambda: [S(f"zone-failure-{h}", [(c, "component_down") for c in m])
-                             for h, m in zones], len(zones)),
-        per(dbs, (("log-explosion", "disk_full"), ("replication-lag", "latency_spike"),
-                  ("connection-storm", "connection_pool_exhaustion"),
-                  ("lock-contention", "latency_spike"))),
-        per(queues, (("queue-backpressure", "disk_full"), ("poison-message", "latency_spike"))),
-        per(lbs, (("healthcheck-fail", "component_down"), ("tls-expiry", "component_down"),
-                  ("config-reload", "component_down"))),
-        per(apps, (("memory-leak", "memory_exhaustion"),
-                   ("thread-exhaustion", "connection_pool_exhaustion"),
-                   ("gc-pause", "latency_spike"), ("bad-deploy", "component_down"))),
-        per(caches, (("eviction-storm", "memory_exhaustion"),
-                     ("cache-split-brain", "network_partition"))),
-        per(dnss, (("dns-failure", "component_down"), ("dns-latency", "latency_spike"))),
-        per(stores, (("io-throttle", "latency_spike"), ("data-corruption", "component_down"))),
+    return [
+        _list_block(lambda: [_scenario(f"stampede-{c}-{m:.1f}x", [(c, "component_down")], m)
+                             for c in g.caches for m in (2.0, 5.0)], 2 * len(g.caches)),
+        _list_block(lambda: [_scenario(f"down-traffic-{c}-{m:.1f}x", [(c, "component_down")], m)
+                             for c in g.ids for m in (2.0, 3.0)], 2 * len(g.ids)),
+        _list_block(lambda: [_scenario(f"zone-failure-{h}", [(c, "component_down") for c in m])
+                             for h, m in g.zones], len(g.zones)),
+        per(g.dbs, (("log-explosion", "disk_full"), ("replication-lag", "latency_spike"),
+                    ("connection-storm", "connection_pool_exhaustion"),
+                    ("lock-contention", "latency_spike"))),
+        per(g.queues, (("queue-backpressure", "disk_full"),
+                       ("poison-message", "latency_spike"))),
+        per(g.lbs, (("healthcheck-fail", "component_down"), ("tls-expiry", "component_down"),
+                    ("config-reload", "component_down"))),
+        per(g.apps, (("memory-leak", "memory_exhaustion"),
+                     ("thread-exhaustion", "connection_pool_exhaustion"),
+                     ("gc-pause", "latency_spike"), ("bad-deploy", "component_down"))),
+        per(g.caches, (("eviction-storm", "memory_exhaustion"),
+                       ("cache-split-brain", "network_partition"))),
+        per(g.dnss, (("dns-failure", "component_down"), ("dns-latency", "latency_spike"))),
+        per(g.stores, (("io-throttle", "latency_spike"), ("data-corruption", "component_down"))),
     ]
-    tail: list[Callable[[], list[Scenario]]] = []
+
+
+def _partitions(g: _Groups) -> list[Scenario]:
+    """Category 27: network partitions between the tiers."""
+    out = []
+    if g.apps and g.dbs:
+        out.append(_scenario("partition-app-db", [(d, "network_partition") for d in g.dbs]))
+    if g.apps and g.caches:
+        out.append(_scenario("partition-app-cache",
+                             [(c, "network_partition") for c in g.caches]))
+    if g.lbs and g.apps:
+        if len(g.lbs) > 1:
+            out += [_scenario(f"partition-{lb}-app", [(lb, "component_down")]) for lb in g.lbs]
+        out.append(_scenario("partition-lb-app", [(a, "network_partition") for a in g.apps]))
+    return out
+
+
+def _tail_scenarios(g: _Groups, topology: Topology) -> list[list[Scenario]]:
+    """Categories 21-32 and the agent scenarios, each category as a list."""
+    s, apps, dbs, n = _scenario, g.apps, g.dbs, len(g.ids)
+    tail: list[list[Scenario]] = []
     if dbs and apps:
-        tail.append(lambda: [S("cascading-timeout", [(d, "latency_spike") for d in dbs])])
+        tail.append([s("cascading-timeout", [(d, "latency_spike") for d in dbs])])
     if n >= 3:
         k = min(3, max(2, n // 3))
-        ranked = sorted(comps, key=lambda c: _TYPE_RANK.get(c.type, 1), reverse=True)[:k]
-        tail.append(lambda: [S("total-meltdown", [(c, "component_down") for c in ids]),
-                             S("cascading-meltdown", [(c.id, "component_down") for c in ranked])])
-    tail.append(lambda: [S(f"noisy-neighbor-{a}", [(a, "cpu_saturation")]) for a in apps])
-    tail.append(lambda: [S(f"slow-db-peak-{d}", [(d, "latency_spike")], 3.0) for d in dbs])
+        ranked = sorted(g.comps, key=lambda c: _TYPE_RANK.get(c.type, 1), reverse=True)[:k]
+        tail.append([s("total-meltdown", [(c, "component_down") for c in g.ids]),
+                     s("cascading-meltdown", [(c.id, "component_down") for c in ranked])])
+    tail.append([s(f"noisy-neighbor-{a}", [(a, "cpu_saturation")]) for a in apps])
+    tail.append([s(f"slow-db-peak-{d}", [(d, "latency_spike")], 3.0) for d in dbs])
     if len(apps) >= 2:
         k = min(max(1, len(apps) // 4), len(apps) - 1)
-        tail.append(lambda: [S("rolling-restart-fail", [(a, "component_down")
-                                                        for a in apps[:k]])])
-    tail.append(lambda: [S(f"{name}-{x}", [(x, fault)]) for x in exts for name, fault in
-                         (("external-timeout", "latency_spike"),
-                          ("external-down", "component_down"))])
-
-    def partitions() -> list[Scenario]:
-        out = []
-        if apps and dbs:
-            out.append(S("partition-app-db", [(d, "network_partition") for d in dbs]))
-        if apps and caches:
-            out.append(S("partition-app-cache", [(c, "network_partition") for c in caches]))
-        if lbs and apps:
-            if len(lbs) > 1:
-                out += [S(f"partition-{lb}-app", [(lb, "component_down")]) for lb in lbs]
-            out.append(S("partition-lb-app", [(a, "network_partition") for a in apps]))
-        return out
-
-    tail.append(partitions)
-    tail.append(lambda: [S(f"resource-exhaustion-{a}", [(a, "cpu_saturation"),
-                                                         (a, "memory_exhaustion")])
-                         for a in apps])
-    tail.append(lambda: [S(f"cascading-timeout-{c.id}", [(c.id, "latency_spike")])
-                         for c in comps if c.timeout_seconds > 0])
-    tail.append(lambda: [S(f"sustained-degradation-{a}", [(a, "cpu_saturation"),
-                                                           (a, "memory_exhaustion")])
-                         for a in apps])
-    tail.append(lambda: [S(f"primary-failover-{d}", [(d, "component_down")]) for d in db_rep])
+        tail.append([s("rolling-restart-fail", [(a, "component_down") for a in apps[:k]])])
+    tail.append([s(f"{name}-{x}", [(x, fault)]) for x in g.exts for name, fault in
+                 (("external-timeout", "latency_spike"), ("external-down", "component_down"))])
+    tail.append(_partitions(g))
+    tail.append([s(f"resource-exhaustion-{a}", [(a, "cpu_saturation"),
+                                                 (a, "memory_exhaustion")]) for a in apps])
+    tail.append([s(f"cascading-timeout-{c.id}", [(c.id, "latency_spike")])
+                 for c in g.comps if c.timeout_seconds > 0])
+    tail.append([s(f"sustained-degradation-{a}", [(a, "cpu_saturation"),
+                                                   (a, "memory_exhaustion")]) for a in apps])
+    tail.append([s(f"primary-failover-{d}", [(d, "component_down")]) for d in g.db_rep])
     if n >= 1:
-        tail.append(lambda: [S("black-friday", [(c, "memory_exhaustion") for c in caches],
-                               10.0)])
-    tail.append(lambda: _agent_scenarios(topology))
-    for make in tail:
-        items = make()
-        blocks.append(_list_block(lambda items=items: items, len(items)))
-    return blocks
+        tail.append([s("black-friday", [(c, "memory_exhaustion") for c in g.caches], 10.0)])
+    tail.append(_agent_scenarios(topology))
+    return tail
+
+
+def _blocks(topology: Topology) -> list[_Block]:
+    """The categories of the default generator in order, each as (count, make(start, stop))."""
+    g = _groups(topology)
+    tail = [_list_block(lambda items=items: items, len(items))
+            for items in _tail_scenarios(g, topology)]
+    return _fault_blocks(g) + _per_type_blocks(g) + tail
 
 
 _AGENT_FAULTS = {

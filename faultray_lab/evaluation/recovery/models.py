@@ -48,8 +48,11 @@ class RecoveryModel:
         """Predicted downtime in minutes for each row of ``df``."""
         if not self.features:
             return np.full(len(df), 10.0 ** self.intercept)
-        x = (df[list(self.features)].to_numpy(dtype=float) - np.array(self.mean)) / np.array(
-            self.scale)
+        return self._predict(df[list(self.features)].to_numpy(dtype=float))
+
+    def _predict(self, x: np.ndarray) -> np.ndarray:
+        """:meth:`predict` on the kept features' columns as an array."""
+        x = (x - np.array(self.mean)) / np.array(self.scale)
         return 10.0 ** (self.intercept + x @ np.array(self.coef))
 
     def table(self) -> pd.DataFrame:
@@ -71,15 +74,22 @@ def fit_recovery_model(train: pd.DataFrame, features: Sequence[str] = RECOVERY_F
     alpha : float
         Ridge penalty on the standardised coefficients (>= 0).
     """
-    df = train[train["downtime_minutes"].astype(float) > 0]
-    if len(df) == 0:
-        raise InputError(None, "train", "no incident with a positive downtime to fit on",
-                         "add incidents with truth.downtime_minutes > 0")
     if not (isinstance(alpha, int | float) and math.isfinite(alpha) and alpha >= 0):
         raise InputError(None, "alpha", f"alpha must be a finite number >= 0, not {alpha!r}",
                          "use the default 1.0")
-    y = np.log10(df["downtime_minutes"].to_numpy(dtype=float))
-    x = df[list(features)].to_numpy(dtype=float) if features else np.zeros((len(df), 0))
+    x = train[list(features)].to_numpy(dtype=float) if features else np.zeros((len(train), 0))
+    return _ridge(x, train["downtime_minutes"].to_numpy(dtype=float), tuple(features),
+                  float(alpha))
+
+
+def _ridge(x: np.ndarray, minutes: np.ndarray, features: tuple[str, ...],
+           alpha: float) -> RecoveryModel:
+    """The ridge fit of :func:`fit_recovery_model` on arrays (rows with minutes > 0 only)."""
+    pos = minutes > 0
+    if not pos.any():
+        raise InputError(None, "train", "no incident with a positive downtime to fit on",
+                         "add incidents with truth.downtime_minutes > 0")
+    x, y = x[pos], np.log10(minutes[pos])
     mean, std = x.mean(axis=0), x.std(axis=0)
     keep = [i for i in range(x.shape[1]) if std[i] > 1e-12]
     feats = tuple(features[i] for i in keep)
@@ -91,7 +101,7 @@ def fit_recovery_model(train: pd.DataFrame, features: Sequence[str] = RECOVERY_F
         coef = np.zeros(0)
     return RecoveryModel(feats, float(ym), tuple(float(c) for c in coef),
                          tuple(float(m) for m in mean[keep]), tuple(float(s) for s in std[keep]),
-                         float(alpha))
+                         alpha)
 
 
 def downtime_errors(predicted: Sequence[float], actual: Sequence[float]) -> dict[str, float]:
@@ -330,20 +340,30 @@ def blend_weight(train: pd.DataFrame, weights: Sequence[float] = BLEND_WEIGHTS) 
     """The ridge weight of the median/ridge blend with the smallest inner leave-one-out mean
     absolute log10 error on ``train`` (ties go to the smaller weight, i.e. toward the median).
 
+    Each inner fold fits the ridge and takes the median once; the weights only mix them.
+
     >>> df = pd.DataFrame({"log10_affected": [0.0, 0.2, 0.4, 0.6, 0.8],
     ...     "stateful_affected": [0] * 5, "load_fault": [0] * 5, "log10_max_replicas": [0.0] * 5,
     ...     "downtime_minutes": [10.0, 40.0, 160.0, 640.0, 2560.0]})
     >>> blend_weight(df)
     1.0
     """
-    if len(train) < 2:
+    n = len(train)
+    if n < 2:
         return 0.0
     y = _log_minutes(train)
-    errs = []
-    for w in weights:
-        e = [abs(_blend_log(train.drop(index=train.index[j]), train.iloc[[j]], w) - y[j])
-             for j in range(len(train))]
-        errs.append(float(np.mean(e)))
+    x = train[list(RECOVERY_FEATURES)].to_numpy(dtype=float)
+    minutes = train["downtime_minutes"].to_numpy(dtype=float)
+    ridge, med = np.empty(n), np.empty(n)
+    for j in range(n):
+        rest = np.arange(n) != j
+        model = _ridge(x[rest], minutes[rest], RECOVERY_FEATURES, 1.0)
+        keep = [RECOVERY_FEATURES.index(f) for f in model.features]
+        pred = model._predict(x[j:j + 1, keep]) if keep else np.array([10.0 ** model.intercept])
+        ridge[j] = math.log10(float(pred[0]))
+        med[j] = float(np.median(y[rest]))
+    errs = [float(np.mean([abs(w * ridge[j] + (1.0 - w) * med[j] - y[j]) for j in range(n)]))
+            for w in weights]
     return float(weights[int(np.argmin(errs))])
 
 
