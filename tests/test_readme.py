@@ -2,7 +2,9 @@
 
 Commands run in a scratch copy of the data folders, so nothing in the checkout changes. Lines
 whose input is a placeholder (a file the repository does not ship, a cluster address) are
-listed in PLACEHOLDERS and only parsed, not run.
+listed in PLACEHOLDERS and only parsed, not run; the slow ones (SLOW) are parsed and covered by
+their own tests. The helpers here are shared with tests/test_docs.py, which does the same for
+the documentation pages and runs their `>>>` examples.
 """
 
 from __future__ import annotations
@@ -18,53 +20,88 @@ from faultray_lab.cli import build_parser, main
 
 ROOT = Path(__file__).resolve().parents[1]
 README = (ROOT / "README.md").read_text()
+TEST_COMMAND = 'pip install -e ".[test]" && pytest --nbval-lax tests notebooks'
+DOCS_COMMAND = ('pip install -e ".[docs]" && '
+                "sphinx-build -W --keep-going -b html docs docs/_build/html")
 PLACEHOLDERS = ("plan.json", "topo.json", "tcp://HOST")
-# exit codes documented beside the command in the README ("# exit 1")
-BLOCKS = re.findall(r"```bash\n(.*?)```", README, flags=re.S)
-LINES = [ln.strip() for b in BLOCKS for ln in b.splitlines()
-         if ln.strip().startswith("faultray-lab ")]
-RUNNABLE = [ln for ln in LINES if not any(p in ln for p in PLACEHOLDERS)]
-# the main job runs every notebook: covered by tests/test_cli_backtest.py and nbval
-SLOW = ("faultray-lab reproduce",)
+# the main job runs every notebook (tests/test_cli_backtest.py and nbval cover it); figures and
+# report regenerate the paper and execute a notebook (tests/test_paper.py, tests/test_report.py)
+SLOW = ("faultray-lab reproduce", "faultray-lab figures", "faultray-lab report")
+# folders a command may read, copied into the scratch folder
+DATA = ("incidents", "examples", "paper", "notebooks", "faultray_lab/data", "tests/data")
 
 
-def _argv(line: str) -> tuple[list[str], int]:
+def bash_blocks(text: str) -> list[str]:
+    """The bodies of the ```bash blocks of a Markdown text."""
+    return re.findall(r"```bash\n(.*?)```", text, flags=re.S)
+
+
+def command_lines(blocks: list[str]) -> list[str]:
+    """Every line of the blocks that starts with `faultray-lab `."""
+    return [ln.strip() for b in blocks for ln in b.splitlines()
+            if ln.strip().startswith("faultray-lab ")]
+
+
+def runnable_blocks(blocks: list[str]) -> list[list[str]]:
+    """Per block, its command lines that run (no placeholder input, not slow)."""
+    return [[ln for ln in command_lines([b])
+             if not any(p in ln for p in PLACEHOLDERS) and not ln.startswith(SLOW)]
+            for b in blocks]
+
+
+def argv_of(line: str) -> tuple[list[str], int]:
+    """The arguments after `faultray-lab` and the exit code documented beside the command
+    (a trailing comment "# exit N"; 0 if none)."""
     command, _, comment = line.partition("#")
-    expected = 1 if re.search(r"\bexit 1\b", comment) else 0
-    return shlex.split(command)[1:], expected
+    code = re.search(r"\bexit (\d)\b", comment)
+    return shlex.split(command)[1:], int(code.group(1)) if code else 0
 
 
-def test_readme_has_the_two_commands_and_ci_runs_the_test_one() -> None:
-    assert 'pip install -e . && faultray-lab reproduce --output results/' in README
-    test_cmd = 'pip install -e ".[test]" && pytest --nbval-lax tests notebooks'
-    assert test_cmd in README
-    assert test_cmd in (ROOT / ".ci" / "run").read_text()
+def scratch_copy(tmp_path: Path) -> Path:
+    """Copy the data folders commands and examples read into ``tmp_path``; return it."""
+    for folder in DATA:
+        if (ROOT / folder).exists():
+            shutil.copytree(ROOT / folder, tmp_path / folder)
+    return tmp_path
+
+
+def run_block(block: list[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+              capsys: pytest.CaptureFixture[str]) -> None:
+    """Run a block's commands in order in one scratch folder (later ones may use earlier ones'
+    output, as a reader following the page would)."""
+    monkeypatch.chdir(scratch_copy(tmp_path))
+    for line in block:
+        argv, expected = argv_of(line)
+        assert main(argv) == expected, (line, capsys.readouterr().err)
+
+
+BLOCKS = bash_blocks(README)
+LINES = command_lines(BLOCKS)
+
+
+def test_readme_has_the_commands_and_ci_runs_them() -> None:
+    assert "pip install -e . && faultray-lab reproduce --output results/" in README
+    assert TEST_COMMAND in README
+    assert DOCS_COMMAND in README
+    ci = (ROOT / ".ci" / "run").read_text()
+    assert TEST_COMMAND in ci
+    assert DOCS_COMMAND in ci
+    assert ci.index(TEST_COMMAND) < ci.index(DOCS_COMMAND)
+
+
+def test_readme_is_short() -> None:
+    assert len(README.splitlines()) <= 150
 
 
 @pytest.mark.parametrize("line", LINES)
 def test_readme_command_parses(line: str) -> None:
-    argv, _ = _argv(line)
+    argv, _ = argv_of(line)
     build_parser().parse_args(argv)  # raises SystemExit on an unknown flag or command
 
 
-RUNNABLE_BLOCKS = [
-    [ln for ln in b.splitlines()
-     if ln.strip() in RUNNABLE and not ln.strip().startswith(SLOW)] for b in BLOCKS]
-
-
-@pytest.mark.parametrize("block", [b for b in RUNNABLE_BLOCKS if b],
+@pytest.mark.parametrize("block", [b for b in runnable_blocks(BLOCKS) if b],
                          ids=lambda b: b[0].split("#")[0].strip()[:60])
 def test_readme_commands_run(block: list[str], tmp_path: Path,
                              monkeypatch: pytest.MonkeyPatch,
                              capsys: pytest.CaptureFixture[str]) -> None:
-    """Each bash block's commands, in order, in one scratch folder (later ones may use earlier
-    ones' output, as a reader following the README would)."""
-    for folder in ("incidents", "examples", "paper", "notebooks"):
-        if (ROOT / folder).exists():
-            shutil.copytree(ROOT / folder, tmp_path / folder)
-    shutil.copytree(ROOT / "faultray_lab" / "data", tmp_path / "faultray_lab" / "data")
-    shutil.copytree(ROOT / "tests" / "data", tmp_path / "tests" / "data")
-    monkeypatch.chdir(tmp_path)
-    for line in block:
-        argv, expected = _argv(line.strip())
-        assert main(argv) == expected, (line, capsys.readouterr().err)
+    run_block(block, tmp_path, monkeypatch, capsys)
