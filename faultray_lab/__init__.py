@@ -2,18 +2,18 @@
 
 The package is layered; each subpackage may import only the ones listed before it:
 
-=============== ==================================================================
-``common``      errors, file reading and writing, JSON, suggestions, validation
-``model``       the topology (components, edges, health) and its file schema
-``importers``   topology files, Terraform plans, Jaeger graphs, synthetic graphs
-``engine``      rule sets, the cascade traversals, the compiled fast path, agents
+================ =================================================================
+``common``       errors, file reading and writing, JSON, suggestions, validation
+``model``        the topology (components, edges, health) and its file schema
+``importers``    topology files, Terraform plans, Jaeger graphs, synthetic graphs
+``engine``       rule sets, the cascade traversals, the compiled fast path, agents
 ``availability`` the five-layer ceiling, system availability, fail-stop (DSB)
-``scenarios``   scenario generation, sweeps, resilience score, what-ifs, plan gate
-``evaluation``  incidents, metrics, baselines, backtest, ledger, prospective scores
-``viz``         figures and the what-if widget panel
-``outputs``     the figures registry, paper tables, HTML report, notebook runs
-``cli``         the ``faultray-lab`` command
-=============== ==================================================================
+``scenarios``    scenario generation, sweeps, resilience score, what-ifs, plan gate
+``evaluation``   incidents, metrics, baselines, backtest, ledger, prospective scores
+``viz``          figures and the what-if widget panel
+``outputs``      the figures registry, paper tables, HTML report, notebook runs
+``cli``          the ``faultray-lab`` command
+================ =================================================================
 
 The public API below is imported lazily, so ``import faultray_lab`` and the command line
 start fast.

@@ -58,7 +58,7 @@ def add_backtest(sub: Any) -> None:
                        description="Run the engine on every incident (a file or a folder of "
                        "incident YAML files), score it with the published metrics and beside "
                        "the all-components, root-only and reverse-reachable baselines, with "
-                       "seeded bootstrap 95%% intervals. Incidents without truth are predicted "
+                       "seeded bootstrap 95% intervals. Incidents without truth are predicted "
                        "but not scored.")
     p.add_argument("path", help="incident file or folder, e.g. incidents/paper-18")
     p.add_argument("--rules", default="faultray-v11", choices=RULE_CHOICES,
