@@ -23,8 +23,9 @@
 # Parameters: `incident_dir` (any folder of incident files; empty: the repository's
 # `incidents/remodeled-18`), `ledger` (a ledger path; empty: a fresh temporary ledger, so running
 # the notebook never changes the repository), `rules`, `seed`, `output_dir` (figures; empty: the
-# repository's `paper/figures`), `n_draws` (perturbations per rate) and `n_perm` (label
-# permutations of the recovery-time test).
+# repository's `paper/figures`), `n_draws` (perturbations per rate), `n_perm` (label
+# permutations of the recovery-time test; 0: 50, or 1,000 with `full`) and `full` (the full-size
+# statistics the README reports: `faultray-lab reproduce --full` sets it).
 
 # %% tags=["parameters"]
 incident_dir = ""
@@ -33,7 +34,8 @@ rules = "faultray-v11"
 seed = 0
 output_dir = ""
 n_draws = 10
-n_perm = 200
+n_perm = 0
+full = False
 
 # %%
 import tempfile
@@ -53,6 +55,7 @@ from faultray_lab.outputs import figures
 
 pd.set_option("display.precision", 3)
 pd.set_option("display.width", 160)
+n_perm = n_perm or (1000 if full else 50)
 incident_dir = incident_dir or project_path("incidents/remodeled-18")
 output_dir = output_dir or project_path("paper/figures")
 incidents = fl.load_incidents(incident_dir)

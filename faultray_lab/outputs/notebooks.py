@@ -99,8 +99,13 @@ def versions() -> dict[str, str]:
 
 
 def run_notebooks(notebook_dir: str, output: str, kernel: str = "python3",
-                  progress: bool = True) -> dict[str, Any]:
+                  progress: bool = True, full: bool = False) -> dict[str, Any]:
     """Execute every notebook of ``notebook_dir`` with papermill; see ``faultray-lab reproduce``.
+
+    Notebooks that declare an ``output_dir`` parameter write their figures to
+    ``output/figures``; with ``full``, notebooks that declare a ``full`` parameter run their
+    full-size statistics (for example 1,000 label permutations instead of 50), as reported in
+    the README.
 
     ``output/summary.json`` always tells the state of ``output``: before the first notebook
     runs it is replaced by one with ``"status": "running"`` and ``"ok": false`` (and rewritten
@@ -145,7 +150,10 @@ def run_notebooks(notebook_dir: str, output: str, kernel: str = "python3",
         for book in bar:
             bar.set_postfix_str(book.name)
             declared = pm.inspect_notebook(str(book))
-            params = {"output_dir": str(figures)} if "output_dir" in declared else {}
+            params: dict[str, Any] = {"output_dir": str(figures)} if "output_dir" in declared \
+                else {}
+            if full and "full" in declared:
+                params["full"] = True
             rec: dict[str, Any] = {"notebook": book.name, "parameters": params,
                                    "sha256": hashlib.sha256(book.read_bytes()).hexdigest()}
             t0 = time.perf_counter()
