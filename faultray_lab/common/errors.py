@@ -47,7 +47,25 @@ class InputError(ValueError):
         text += self.problem.rstrip(".") + "."
         if self.fix:
             text += f" Fix: {self.fix}"
+        return one_line(text)
+
+
+_UNSAFE = frozenset({"Cc", "Cf", "Cs", "Zl", "Zp"})  # controls, invisible, surrogates, breaks
+
+
+def one_line(text: str) -> str:
+    """``text`` with control characters, line breaks and lone surrogates escaped (``\\n``), so
+    a message quoting a user's key or value stays one printable line.
+
+    >>> one_line("unknown key 'a\\nb'")
+    "unknown key 'a\\\\nb'"
+    """
+    if text.isprintable():
         return text
+    import unicodedata
+
+    return "".join(repr(ch)[1:-1] if unicodedata.category(ch) in _UNSAFE else ch
+                   for ch in text)
 
 
 class InputWarning(UserWarning):

@@ -120,7 +120,7 @@ def load_plan(plan_json: Any) -> TerraformPlan:
     """
     data, source = _read_plan(plan_json)
     changes = _parse_changes(data, source)
-    refs = config_references(data.get("configuration"))
+    refs = config_references(data.get("configuration"), source)
     skipped = tuple(
         {"address": c.address, "type": c.resource_type, "action": c.action,
          "reason": f"resource type '{c.resource_type}' is not mapped to a component type"

@@ -323,11 +323,16 @@ def capacity(rtype: str, values: Mapping[str, Any]) -> tuple[int, bool, bool, st
 _NON_RESOURCE = frozenset({"var", "local", "each", "count", "path", "self", "terraform"})
 
 
-def config_references(config: Any) -> dict[str, set[str]]:
+def config_references(config: Any, source: str | None = None) -> dict[str, set[str]]:
     """config key -> config keys of the resources its expressions refer to.
 
     Resolves module outputs (``module.db.endpoint``) and module input variables (``var.x``
-    inside a module) to the resources behind them.
+    inside a module) to the resources behind them. ``source`` names the plan in errors.
+
+    Raises
+    ------
+    InputError
+        A module's ``resources`` that is not a list.
     """
     out: dict[str, set[str]] = {}
     if not isinstance(config, Mapping) or not isinstance(config.get("root_module"), Mapping):
@@ -346,6 +351,13 @@ def config_references(config: Any) -> dict[str, set[str]]:
                     collect(child, call["module"])
 
     collect("", config["root_module"])
+    for prefix, body in modules.items():
+        if not isinstance(body.get("resources") or [], list):
+            where = "configuration.root_module" + "".join(
+                f".module_calls.{p}.module" for p in prefix.split("module.")[1:])
+            raise InputError(source, f"{where.replace('..', '.').rstrip('.')}.resources",
+                             f"must be a list, not {type(body['resources']).__name__}",
+                             "pass the plan as `terraform show -json` writes it")
     known = set()
     for prefix, body in modules.items():
         for r in body.get("resources") or ():
