@@ -49,15 +49,8 @@ from ..common.errors import InputError, InputWarning, show
 from ..common.parsing import LineLocator
 from ..common.suggest import suggest
 from ..common.validate import MAX_INT, plain_data_problem
-from .topology import (
-    COMPONENT_TYPES,
-    EDGE_TYPES,
-    PARAMETER_RANGES,
-    Component,
-    Dependency,
-    Topology,
-    unknown_id_fix,
-)
+from .checks import FileErrors, build, check_parameters, cycle_text, number_fix
+from .topology import COMPONENT_TYPES, EDGE_TYPES, Component, Dependency, Topology, unknown_id_fix
 
 #: The default of a key the engine and the availability model never read.
 NOT_READ = "(accepted, not read)"
@@ -294,7 +287,7 @@ def topology_from_dict(
         raise InputError(source, "text", f"text must be the file's text, not "
                          f"{type(text).__name__}", "pass the text the data was parsed from, "
                          "or None")
-    fail = _Fail(source, LineLocator(text), tuple(path_prefix))
+    fail = FileErrors(source, LineLocator(text), tuple(path_prefix))
 
     if not isinstance(data, Mapping):
         raise fail((), "", f"the top level is a {type(data).__name__}, not a mapping",
@@ -324,49 +317,6 @@ def topology_from_dict(
                                    "to any edge, cps ignores it); --strict-dag refuses it")),
                           InputWarning, stacklevel=2)
     return topo
-
-
-def cycle_text(cycle: list[str], head: int = 10) -> str:
-    """``dependency cycle a -> b -> a``, shortened to the first ``head`` ids and the last one.
-
-    >>> cycle_text(["a", "b"])
-    'dependency cycle a -> b -> a'
-    >>> cycle_text([f"c{i}" for i in range(100)], head=3)
-    'dependency cycle of 100 components c0 -> c1 -> c2 -> ... -> c99 -> c0'
-    """
-    if len(cycle) <= head + 1:
-        return "dependency cycle " + " -> ".join(cycle + [cycle[0]])
-    return (f"dependency cycle of {len(cycle):,} components " + " -> ".join(cycle[:head])
-            + f" -> ... -> {cycle[-1]} -> {cycle[0]}")
-
-
-class _Fail:
-    """Builds the InputError of a topology file: the file, the key path, the line, the fix."""
-
-    def __init__(self, source: str, loc: LineLocator, prefix: tuple[Any, ...]) -> None:
-        self.source, self.loc, self.prefix = source, loc, prefix
-        self.pre = "".join(f".{p}" if isinstance(p, str) else f"[{p}]"
-                           for p in prefix).lstrip(".")
-
-    def __call__(self, path: tuple[Any, ...], where: str, problem: str, fix: str) -> InputError:
-        pre = self.pre
-        full = f"{pre}.{where}" if pre and where else (pre or where)
-        return InputError(self.source, full or None, problem, fix,
-                          line=self.loc.line(self.prefix + path))
-
-    def read_as(self, path: tuple[Any, ...], key: str, value: Any) -> tuple[str, str]:
-        """(how YAML read a value that should be text, the fix): suggests quotes."""
-        raw = self.loc.scalar(self.prefix + path)
-        if isinstance(value, bool):
-            what = f"the boolean {str(value).lower()}"
-        elif isinstance(value, int | float):
-            what = f"the number {show(value)}"
-        else:
-            what = f"a {type(value).__name__}"
-        shown = raw if raw is not None else str(value).lower() if isinstance(value, bool) \
-            else show(value)
-        return (f"YAML read `{key}: {shown}` as {what}, not text",
-                f'quote it: {key}: "{shown}"')
 
 
 def _components(raw_components: list[Any], fail: Any) -> list[Component]:
@@ -435,21 +385,11 @@ def _dependencies(raw_deps: list[Any], seen: set[str], ids: tuple[str, ...],
         if weight > 1:
             raise fail(path + ("weight",), f"{where}.weight", f"'weight' is {weight:g}, above "
                        "1", "write a weight in [0, 1] (1: the edge matters fully)")
-        deps.append(_build(Dependency, path, where, fail,
+        deps.append(build(Dependency, path, where, fail,
                            source=s, target=t, type=et, weight=weight,
                            latency_ms=float(_value(rd, "latency_ms", default=0.0)),
                            circuit_breaker=enabled))
     return deps
-
-
-def _build(cls: Any, path: tuple[Any, ...], where: str, fail: Any, **fields: Any) -> Any:
-    """``cls(**fields)``, its construction check's error given the file and the line."""
-    try:
-        return cls(**fields)
-    except InputError as exc:
-        field = (exc.location or "").rsplit(".", 1)[-1]
-        raise fail(path + ((field,) if field in fields else ()), where, exc.problem,
-                   exc.fix or "fix the value") from None
 
 
 def check_keys(obj: Mapping[str, Any], schema: Mapping[str, Key], path: tuple[Any, ...],
@@ -483,7 +423,7 @@ def _check_value(key: str, value: Any, spec: Key, kpath: tuple[Any, ...], kwhere
     elif kind in ("num", "int"):
         if isinstance(value, bool) or not isinstance(value, int | float):
             raise fail(kpath, kwhere, f"'{key}' must be a number, not {show(value)}",
-                       _number_fix(value))
+                       number_fix(value))
         if isinstance(value, float) and math.isnan(value):
             raise fail(kpath, kwhere, f"'{key}' is NaN", "write a finite number")
         if value < 0:
@@ -519,44 +459,6 @@ def _check_value(key: str, value: Any, spec: Key, kpath: tuple[Any, ...], kwhere
 _CHECKED_ELSEWHERE = frozenset({"components", "dependencies", "parameters"})
 
 
-def _number_fix(value: Any) -> str:
-    """The fix for a value that should be a number: YAML 1.1 reads ``1e5`` as text."""
-    if isinstance(value, str):
-        try:
-            number = float(value)
-        except ValueError:
-            number = math.nan
-        if math.isfinite(number):
-            plain = int(number) if number.is_integer() and abs(number) < 1e15 else number
-            return (f"YAML 1.1 reads {value} as text (a float needs a dot and a signed "
-                    f"exponent, e.g. 1.0e+5); write the plain number {plain}")
-    return "write a plain number without quotes or units"
-
-
-def _check_parameters(params: Mapping[str, Any], path: tuple[Any, ...], where: str,
-                      fail: Any) -> None:
-    ppath, pwhere = path + ("parameters",), f"{where}.parameters"
-    bad = plain_data_problem(params)
-    if bad is not None:
-        sub, problem, fix = bad
-        keys = tuple(k for k in sub.replace("[", ".[").split(".") if k)
-        raise fail(ppath + keys[:1], f"{pwhere}.{sub}" if sub else pwhere, problem, fix)
-    for key, (low, high) in PARAMETER_RANGES.items():
-        v = params.get(key)
-        if v is not None and (isinstance(v, bool) or not isinstance(v, int | float)
-                              or not low <= v <= high):
-            rng = f"in [{low:g}, {high:g}]" if high < MAX_INT else ">= 0"
-            raise fail(ppath + (key,), f"{pwhere}.{key}", f"'{key}' must be a number {rng}, "
-                       f"not {show(v)}", f"write a number {rng}")
-    g = params.get("requires_grounding")
-    if g is not None and not (isinstance(g, bool) or g in (0, 1)):
-        # read by truthiness, as the reference does: warn, do not refuse (reference files)
-        warnings.warn(str(fail(ppath + ("requires_grounding",), f"{pwhere}.requires_grounding",
-                               f"'requires_grounding' is {show(g)}, which counts as "
-                               f"{'true' if g else 'false'} (any non-empty value does)",
-                               "write true or false")), InputWarning, stacklevel=4)
-
-
 def _value(d: Mapping[str, Any], *keys: str, default: Any = None) -> Any:
     for k in keys[:-1]:
         d = d.get(k) or {}
@@ -588,9 +490,9 @@ def _component(rc: Mapping[str, Any], path: tuple[Any, ...], where: str, fail: A
     if not isinstance(params, Mapping):
         raise fail(path + ("parameters",), where, "'parameters' must be a mapping",
                    "write parameters as key: value pairs")
-    _check_parameters(params, path, where, fail)
+    check_parameters(params, path, where, fail)
     sla = _value(rc, "external_sla", "provider_sla")
-    return _build(Component, path, where, fail,
+    return build(Component, path, where, fail,
         id=rc["id"], type=ctype, replicas=replicas, name=str(rc.get("name") or ""),
         host=str(rc.get("host") or ""), timeout_seconds=float(timeout),
         max_connections=float(_value(rc, "capacity", "max_connections", default=1000)),
