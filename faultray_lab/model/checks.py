@@ -88,6 +88,8 @@ def number_fix(value: Any) -> str:
 
 def check_parameters(params: Mapping[str, Any], path: tuple[Any, ...], where: str,
                       fail: Any) -> None:
+    if not params:
+        return
     ppath, pwhere = path + ("parameters",), f"{where}.parameters"
     bad = plain_data_problem(params)
     if bad is not None:

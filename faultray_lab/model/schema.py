@@ -48,7 +48,7 @@ from typing import Any
 from ..common.errors import InputError, InputWarning, show
 from ..common.parsing import LineLocator
 from ..common.suggest import suggest
-from ..common.validate import MAX_INT, plain_data_problem
+from ..common.validate import MAX_INT, no_gc, plain_data_problem
 from .checks import FileErrors, build, check_parameters, cycle_text, number_fix
 from .topology import COMPONENT_TYPES, EDGE_TYPES, Component, Dependency, Topology, unknown_id_fix
 
@@ -301,9 +301,10 @@ def topology_from_dict(
     if not isinstance(raw_deps, list):
         raise fail(("dependencies",), "dependencies", "'dependencies' is not a list",
                    "write dependencies as a list of {source, target, type} mappings")
-    comps = _components(raw_components, fail)
-    deps = _dependencies(raw_deps, {c.id for c in comps}, tuple(c.id for c in comps), fail)
-    topo = Topology(tuple(comps), tuple(deps), source)
+    with no_gc():
+        comps = _components(raw_components, fail)
+        deps = _dependencies(raw_deps, {c.id for c in comps}, tuple(c.id for c in comps), fail)
+        topo = Topology(tuple(comps), tuple(deps), source)
     if strict_dag:
         cycle = topo.find_cycle()
         if cycle:
@@ -399,14 +400,26 @@ def check_keys(obj: Mapping[str, Any], schema: Mapping[str, Key], path: tuple[An
     ``fail(path, where, problem, fix)`` builds the error (it knows the file and the lines).
     """
     for key, value in obj.items():
+        spec = schema.get(key) if type(key) is str else None
+        if spec is not None:
+            if value is None:
+                continue
+            # fast path for the common valid cases (NaN fails the comparisons)
+            kind, t = spec.kind, type(value)
+            if kind == "num" or kind == "int":
+                if (t is float or t is int) and 0 <= value <= MAX_INT:
+                    continue
+            elif kind == "str":
+                if t is str:
+                    continue
+            elif kind == "bool" and t is bool:
+                continue
         kpath = path + (key,)
         kwhere = f"{where}.{key}" if where else str(key)
-        spec = schema.get(key) if isinstance(key, str) else None
         if spec is None:
             raise fail(kpath, kwhere, f"unknown key '{key}'",
-                       suggest(key, tuple(schema), f"valid keys here: {', '.join(schema)}"))
-        if value is None:
-            continue
+                       suggest(str(key), tuple(schema),
+                               f"valid keys here: {', '.join(schema)}"))
         _check_value(key, value, spec, kpath, kwhere, fail)
 
 

@@ -33,7 +33,7 @@ from typing import Any
 
 from ..common.errors import InputError, show
 from ..common.suggest import one_of, suggest
-from ..common.validate import MAX_INT, plain_data_problem
+from ..common.validate import MAX_INT, no_gc, plain_data_problem
 
 #: Component types of the 11.1.0 reference, plus later ones (which behave as ``custom``).
 COMPONENT_TYPES = (
@@ -138,7 +138,8 @@ class Topology:
     source: str = "<memory>"
 
     def __post_init__(self) -> None:
-        _check_topology(self)
+        with no_gc():
+            _check_topology(self)
 
     def __len__(self) -> int:
         return len(self.components)
@@ -480,8 +481,11 @@ def _check_dependency(d: Dependency) -> None:
     if type(d.type) is not str or d.type not in _EDGE_TYPES:
         raise InputError(None, _where(d, "type"), f"unknown dependency type {show(d.type)}",
                          suggest(str(d.type), EDGE_TYPES))
-    if not _numbers_ok((d.weight, d.latency_ms)) or d.weight > 1:
-        if not _numbers_ok((d.latency_ms,)):
+    w, lat = d.weight, d.latency_ms
+    # fast path: plain floats/ints in range (NaN fails every comparison)
+    if not ((type(w) is float or type(w) is int) and (type(lat) is float or type(lat) is int)
+            and 0 <= w <= 1 and 0 <= lat < 1e300):
+        if not _numbers_ok((lat,)):
             raise _bad_number(d, "latency_ms")
         raise _bad_number(d, "weight", 0.0, 1.0)
     if type(d.circuit_breaker) is not bool:
