@@ -80,7 +80,10 @@ def _check_path(name: Any) -> str:
                          f"{type(name).__name__} {show(name)}",
                          "pass the file's path, e.g. 'topology.yaml'")
     text = os.fspath(name)
-    if not isinstance(text, str) or not text:
+    if not isinstance(text, str):
+        raise InputError(None, "path", "a file path must be text, not bytes",
+                         "pass the path as a string")
+    if not text:
         raise InputError(None, "path", "the file path is empty", "pass the file's path")
     if "\x00" in text:
         raise InputError(show(text), None, "the file path holds a NUL character",
