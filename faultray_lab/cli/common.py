@@ -1,4 +1,14 @@
-"""What every command shares: the parser class, table printing and JSON output."""
+"""What every command shares: the parser class, argument types, table printing, JSON output.
+
+Examples
+--------
+>>> int_arg(1, 100)("7")
+7
+>>> int_arg(1, 100)("1" * 40)  # doctest: +ELLIPSIS
+Traceback (most recent call last):
+...
+argparse.ArgumentTypeError: must be a whole number from 1 to 100, not '11111111111111111111...'
+"""
 
 from __future__ import annotations
 
@@ -14,13 +24,81 @@ from ..engine.rules import RULESET_NAMES
 RULE_CHOICES = RULESET_NAMES
 
 
+class HelpFormatter(argparse.ArgumentDefaultsHelpFormatter):
+    """Shows each option's default, unless its help already names it or it is a plain flag."""
+
+    def _get_help_string(self, action: argparse.Action) -> str:
+        text = action.help or ""
+        if "default" in text.lower() or action.default in (None, False, argparse.SUPPRESS) \
+                or action.option_strings == [] or isinstance(action, argparse._VersionAction):
+            return text
+        return text + " (default: %(default)s)"
+
+
 class Parser(argparse.ArgumentParser):
-    """argparse with exit code 2 and a one-line message (argparse's own default, made explicit)."""
+    """argparse with exit code 2 and a one-line message (argparse's own default, made explicit),
+    and every option's default shown in ``--help``."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("formatter_class", HelpFormatter)
+        super().__init__(*args, **kwargs)
 
     def error(self, message: str) -> None:  # type: ignore[override]
         self.print_usage(sys.stderr)
         print(f"{self.prog}: error: {message}", file=sys.stderr)
         raise SystemExit(2)
+
+
+def _short(text: str) -> str:
+    return repr(text if len(text) <= 24 else text[:20] + "...")
+
+
+def int_arg(low: int, high: int) -> Any:
+    """An argparse ``type``: a whole number from ``low`` to ``high`` (no 400-digit counts)."""
+
+    def parse(text: str) -> int:
+        t = text.strip().replace("_", "")
+        if len(t) > 20 or not t.lstrip("+-").isdigit() or not low <= int(t) <= high:
+            raise argparse.ArgumentTypeError(f"must be a whole number from {low:,} to "
+                                             f"{high:,}, not {_short(text)}")
+        return int(t)
+
+    parse.__name__ = "whole number"
+    return parse
+
+
+def float_arg(low: float, high: float, *, low_open: bool = False) -> Any:
+    """An argparse ``type``: a finite number in ``[low, high]`` (``(low, high]`` if low_open)."""
+
+    def parse(text: str) -> float:
+        try:
+            value = float(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"not a number: {_short(text)}") from None
+        if not (low < value if low_open else low <= value) or not value <= high:  # and NaN
+            lo = "above" if low_open else "from"
+            raise argparse.ArgumentTypeError(f"must be a number {lo} {low:g} to {high:g}, not "
+                                             f"{_short(text)}")
+        return value
+
+    parse.__name__ = "number"
+    return parse
+
+
+def choice_arg(choices: Sequence[str], what: str) -> Any:
+    """An argparse ``type``: one of ``choices``, else the nearest and the list of them."""
+    from ..common.suggest import one_of, suggest
+
+    def parse(text: str) -> str:
+        if text not in choices:
+            near = suggest(text, choices, "")
+            raise argparse.ArgumentTypeError(
+                f"unknown {what} {_short(text)}; " + (f"{near} ({one_of(choices, 40)[4:]})"
+                                                     if near else one_of(choices, 40)))
+        return text
+
+    parse.__name__ = what
+    return parse
 
 
 def print_json(obj: Any) -> None:

@@ -5,7 +5,8 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from .common import RULE_CHOICES, format_table, print_json
+from ..engine.faults import FAULT_TYPES
+from .common import RULE_CHOICES, choice_arg, float_arg, format_table, int_arg, print_json
 
 
 def add_simulate(sub: Any) -> None:
@@ -14,11 +15,15 @@ def add_simulate(sub: Any) -> None:
                        "components (health, time, latency, rule) and the severity.")
     p.add_argument("topology", help="topology file (.yaml or .json)")
     p.add_argument("--fault", required=True, metavar="COMPONENT", help="the faulted component id")
-    p.add_argument("--type", default="component_down", help="fault type (default component_down)")
-    p.add_argument("--rules", default="cps", choices=RULE_CHOICES)
-    p.add_argument("--max-depth", type=int, default=20, help="faultray-v11 depth bound")
-    p.add_argument("--multiplier", type=float, default=10.0,
-                   help="latency multiplier for latency_spike (cps)")
+    p.add_argument("--type", default="component_down", metavar="TYPE",
+                   type=choice_arg(FAULT_TYPES, "fault type"),
+                   help=f"fault type, one of {', '.join(FAULT_TYPES)}")
+    p.add_argument("--rules", default="cps", choices=RULE_CHOICES,
+                   help="rule set: cps (the toolkit's semantics) or faultray-v11 (the reference)")
+    p.add_argument("--max-depth", type=int_arg(0, 1_000_000), default=20, metavar="N",
+                   help="faultray-v11 depth bound: effects reach N + 1 hops")
+    p.add_argument("--multiplier", type=float_arg(0.0, 1e6, low_open=True), default=10.0,
+                   metavar="M", help="latency multiplier for latency_spike (cps), above 0")
     p.add_argument("--strict-dag", action="store_true", help="reject dependency cycles")
     p.add_argument("--json", action="store_true", help="print JSON instead of a table")
     p.set_defaults(func=_cmd_simulate)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from .common import RULE_CHOICES
+from .common import RULE_CHOICES, int_arg
 
 
 def add_reproduce(sub: Any) -> None:
@@ -52,9 +52,10 @@ def add_figures(sub: Any) -> None:
                    help="incident folder of the backtest (default incidents/paper-18)")
     p.add_argument("--published", default="incidents/paper-18-published.json",
                    help="published backtest results compared against ('none' to omit)")
-    p.add_argument("--seed", type=int, default=0, help="bootstrap seed (default 0)")
-    p.add_argument("--bootstrap", type=int, default=2000, metavar="N",
-                   help="bootstrap resamples (default 2000)")
+    p.add_argument("--seed", type=int_arg(0, 2**32 - 1), default=0,
+                   help="bootstrap seed (default 0)")
+    p.add_argument("--bootstrap", type=int_arg(1, 1_000_000), default=2000, metavar="N",
+                   help="bootstrap resamples, 1 to 1,000,000 (default 2000)")
     p.add_argument("--prospective", default="incidents/remodeled-18",
                    help="remodeled incident folder of the prospective-validation figures "
                    "(default incidents/remodeled-18; 'none' to skip)")
@@ -86,8 +87,10 @@ def add_report(sub: Any) -> None:
                        "nbconvert into one self-contained HTML file (images embedded).")
     p.add_argument("topology", help="topology file (.yaml or .json)")
     p.add_argument("-o", "--output", default="report.html", help="HTML file (default report.html)")
-    p.add_argument("--rules", default="cps", choices=RULE_CHOICES)
-    p.add_argument("--top", type=int, default=10, help="how many top risks (default 10)")
+    p.add_argument("--rules", default="cps", choices=RULE_CHOICES,
+                   help="rule set: cps (the toolkit's semantics) or faultray-v11 (the reference)")
+    p.add_argument("--top", type=int_arg(1, 10_000), default=10,
+                   help="how many top risks (default 10)")
     p.add_argument("--kernel", default="python3", help="Jupyter kernel name (default python3)")
     p.set_defaults(func=_cmd_report)
 
@@ -99,8 +102,6 @@ def _cmd_report(args: argparse.Namespace) -> int:
                         kernel=args.kernel)
     print(f"wrote {path}")
     return 0
-
-
 
 
 #: The subcommands this module adds, in help order.

@@ -6,7 +6,10 @@ import argparse
 from typing import Any
 
 from ..common.errors import InputError
+from ..common.validate import MAX_INT
 from .common import RULE_CHOICES, format_table, print_json
+
+_RULES_HELP = "rule set: cps (the toolkit's semantics) or faultray-v11 (the reference)"
 
 
 def add_demo(sub: Any) -> None:
@@ -14,7 +17,7 @@ def add_demo(sub: Any) -> None:
                        description="Run the default scenario sweep on the 9-component demo "
                        "topology shipped with the package and print the resilience score, the "
                        "critical / warning / passed counts, the top risks and the SPOFs.")
-    p.add_argument("--rules", default="cps", choices=RULE_CHOICES)
+    p.add_argument("--rules", default="cps", choices=RULE_CHOICES, help=_RULES_HELP)
     p.add_argument("--json", action="store_true", help="print JSON instead of text")
     p.set_defaults(func=_cmd_demo)
 
@@ -24,11 +27,12 @@ def add_sweep(sub: Any) -> None:
                        description="Run the reference's default failure scenarios on a "
                        "topology (the first 2000 unless --max-scenarios says otherwise).")
     p.add_argument("topology", help="topology file (.yaml or .json)")
-    p.add_argument("--rules", default="cps", choices=RULE_CHOICES)
+    p.add_argument("--rules", default="cps", choices=RULE_CHOICES, help=_RULES_HELP)
     p.add_argument("--max-scenarios", default="2000", metavar="N|all",
                    help="run the first N scenarios in generation order (default 2000), or all")
     p.add_argument("--executor", default="serial", metavar="serial|processes|dask",
-                   help="where chunks of scenarios run (default serial)")
+                   help="where chunks of scenarios run: serial, processes (a local process "
+                   "pool) or dask (default serial)")
     p.add_argument("--scheduler", default=None, metavar="ADDRESS",
                    help="Dask scheduler address, e.g. tcp://HOST:8786 (default: a local cluster)")
     p.add_argument("--strict-dag", action="store_true", help="reject dependency cycles")
@@ -42,14 +46,31 @@ def add_sweep(sub: Any) -> None:
 def _parse_max_scenarios(text: str) -> int | None:
     if text.strip().lower() == "all":
         return None
-    try:
-        value = int(text)
-    except ValueError:
-        value = 0
-    if value < 1:
-        raise InputError(None, "--max-scenarios", f"must be a whole number >= 1 or 'all', not "
-                         f"'{text}'", "use for example --max-scenarios 2000 or all")
+    digits = text.strip()
+    value = int(digits) if digits.isdigit() and len(digits) <= 19 else 0
+    if not 1 <= value <= MAX_INT:
+        shown = text if len(text) <= 24 else text[:20] + "..."
+        raise InputError(None, "--max-scenarios", f"must be a whole number from 1 to 2**63 or "
+                         f"'all', not '{shown}'", "use for example --max-scenarios 2000 or all")
     return value
+
+
+def _check_csv_target(path: str) -> None:
+    """Refuse a --csv path that cannot be written, before the sweep runs."""
+    import os
+
+    if os.path.isdir(path):
+        raise InputError(path, None, "--csv names a folder, not a file",
+                         f"name a file, e.g. {os.path.join(path, 'sweep.csv')}")
+    parent = os.path.dirname(os.path.abspath(path))
+    while not os.path.exists(parent):
+        parent = os.path.dirname(parent)
+    if not os.path.isdir(parent):
+        raise InputError(path, None, f"cannot write here: {parent} is a file, not a folder",
+                         "choose a path inside a folder")
+    if not os.access(parent, os.W_OK | os.X_OK):
+        raise InputError(path, None, f"cannot write into {parent} (permission denied)",
+                         "choose a folder you can write to")
 
 
 def _print_sweep_report(report: dict[str, Any], topo: Any, rules: str) -> None:
@@ -93,6 +114,8 @@ def _cmd_sweep(args: argparse.Namespace) -> int:
     from ..scenarios.sweep import sweep_report
 
     max_scenarios = _parse_max_scenarios(args.max_scenarios)
+    if args.csv is not None:
+        _check_csv_target(args.csv)
     topo = load_topology(args.topology, strict_dag=args.strict_dag)
     want_rows = args.json or args.csv is not None
     report = sweep_report(topo, rules=args.rules, max_scenarios=max_scenarios,
@@ -108,15 +131,17 @@ def _cmd_sweep(args: argparse.Namespace) -> int:
         writer = csv.DictWriter(buf, fieldnames=SWEEP_COLUMNS, lineterminator="\n")
         writer.writeheader()
         writer.writerows(report["results"])
-        atomic_write_text(args.csv, buf.getvalue())
+        try:
+            atomic_write_text(args.csv, buf.getvalue())
+        except OSError as exc:
+            raise InputError(args.csv, None, f"cannot write the CSV file ({exc.strerror or exc})",
+                             "choose a writable file path") from None
     if args.json:
         print_json(report)
     else:
         report.pop("results", None)
         _print_sweep_report(report, topo, args.rules)
     return 0
-
-
 
 
 def _score_arg(text: str) -> float:
@@ -134,7 +159,7 @@ def add_tf_check(sub: Any) -> None:
                        description="Score a Terraform plan's before and after topologies and "
                        "gate CI on the change. Exit 0 pass, 1 gate failed, 2 bad input.")
     p.add_argument("plan", help="plan JSON from `terraform show -json plan.out > plan.json`")
-    p.add_argument("--rules", default="cps", choices=RULE_CHOICES)
+    p.add_argument("--rules", default="cps", choices=RULE_CHOICES, help=_RULES_HELP)
     p.add_argument("--fail-on-regression", action="store_true",
                    help="fail when the score drops or a SPOF or critical scenario is added")
     p.add_argument("--min-score", type=_score_arg, default=None, metavar="N",
@@ -172,8 +197,6 @@ def _cmd_tf_check(args: argparse.Namespace) -> int:
     gate = "passed" if r.passed else "FAILED: " + "; ".join(r.gate["reasons"])
     print(f"gate: {gate}")
     return r.exit_code
-
-
 
 
 #: The subcommands this module adds, in help order.

@@ -12,12 +12,15 @@ faultray_lab.common.errors.InputError: <input>: trials: trials must be in >= 1, 
 
 from __future__ import annotations
 
+import contextlib
+import gc
 import math
+from collections.abc import Iterator, Mapping
 from typing import Any
 
 import numpy as np
 
-from .errors import InputError
+from .errors import InputError, show
 
 
 def check_number(value: Any, name: str, *, low: float = 0.0, high: float = math.inf,
@@ -53,3 +56,71 @@ def check_count(value: Any, name: str, *, low: int = 1, high: int | None = None,
         raise InputError(None, name, f"{name} must be {rng}, not {v:,}",
                          fix or f"pass a whole number {rng}")
     return v
+
+
+#: Largest whole number accepted where a count or an integer is expected (2**63 - 1).
+MAX_INT = 2**63 - 1
+
+
+def plain_data_problem(value: Any, max_depth: int = 100) -> tuple[str, str, str] | None:
+    """The first part of ``value`` that is not plain data, as ``(path, problem, fix)``, or None.
+
+    Plain data is what JSON can hold: None, booleans, text, whole numbers up to
+    :data:`MAX_INT` in size, finite floats, lists, and mappings with text keys, nested at most
+    ``max_depth`` levels. Dates, bytes, NaN, infinities and huge integers (which YAML can write
+    and the engine, the JSON outputs and the ledger cannot use) are not.
+
+    Examples
+    --------
+    >>> plain_data_problem({"a": [1, "x", None, 2.5]}) is None
+    True
+    >>> plain_data_problem({"a": [1, float("nan")]})[:2]
+    ('a[1]', 'NaN is not a usable value')
+    """
+    stack: list[tuple[Any, str, int]] = [(value, "", 0)]
+    while stack:
+        obj, where, depth = stack.pop()
+        if obj is None or isinstance(obj, bool | str):
+            continue
+        if isinstance(obj, int):
+            if abs(obj) > MAX_INT:
+                return where, f"{show(obj)} is too large", "write a number below 2**63"
+            continue
+        if isinstance(obj, float):
+            if obj != obj:
+                return where, "NaN is not a usable value", "write a number, or leave the key out"
+            if obj in (math.inf, -math.inf):
+                return where, f"{obj} is not a usable value", "write a finite number"
+            continue
+        if isinstance(obj, list | tuple | Mapping):
+            if depth >= max_depth:
+                return where, f"nested deeper than {max_depth} levels", "flatten the value"
+            if isinstance(obj, Mapping):
+                for k, v in obj.items():
+                    if not isinstance(k, str):
+                        return (where, f"the key {show(k)} is not text", "quote the key")
+                    stack.append((v, f"{where}.{k}" if where else k, depth + 1))
+            else:
+                stack.extend((v, f"{where}[{i}]", depth + 1) for i, v in enumerate(obj))
+            continue
+        kind = {"date": "a date", "datetime": "a date and time", "bytes": "binary data"}.get(
+            type(obj).__name__, f"a {type(obj).__name__}")
+        return where, f"{kind} ({show(obj)}) is not plain data", \
+            "write it as text in quotes, or as a plain number"
+    return None
+
+
+@contextlib.contextmanager
+def no_gc() -> Iterator[None]:
+    """Pause the cyclic garbage collector while a large topology is built.
+
+    Building creates millions of objects and no reference cycles; the collector's full passes
+    over them cost a large share of the time for 100,000 components. Restored on exit.
+    """
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()

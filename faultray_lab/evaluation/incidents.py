@@ -51,9 +51,10 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
-from ..common.errors import InputError
+from ..common.errors import InputError, show
 from ..common.parsing import LineLocator, parse_text, read_text
 from ..common.suggest import suggest
+from ..common.validate import MAX_INT
 from ..engine.faults import FAULT_TYPES
 from ..model.schema import Key, topology_from_dict
 from ..model.topology import Topology
@@ -268,7 +269,7 @@ def load_incidents(path_or_dir: str | os.PathLike[str] | Iterable[str | os.PathL
 def _incident_files(path_or_dir: Any) -> list[Path]:
     if isinstance(path_or_dir, str | os.PathLike):
         p = Path(path_or_dir)
-        if not p.exists():
+        if not p.exists() and not p.is_symlink():
             raise InputError(str(p), None, "no such file or folder",
                              f"check the path (relative to {os.getcwd()})")
         if p.is_dir():
@@ -280,7 +281,16 @@ def _incident_files(path_or_dir: Any) -> list[Path]:
                                  "incidents/paper-18")
             return files
         return [p]
-    files = [Path(f) for f in path_or_dir]
+    if isinstance(path_or_dir, bytes | Mapping) or not isinstance(path_or_dir, Iterable):
+        raise InputError(None, "path_or_dir", f"expected a path, a folder or a list of paths, "
+                         f"not {type(path_or_dir).__name__} {show(path_or_dir)}",
+                         "pass e.g. 'incidents/paper-18' or ['a.yaml', 'b.yaml']")
+    files = []
+    for i, f in enumerate(path_or_dir):
+        if not isinstance(f, str | os.PathLike):
+            raise InputError(None, f"path_or_dir[{i}]", f"expected a path, not "
+                             f"{type(f).__name__} {show(f)}", "pass file paths")
+        files.append(Path(f))
     if not files:
         raise InputError(None, None, "no incident files given", "pass at least one file")
     return files
@@ -288,8 +298,8 @@ def _incident_files(path_or_dir: Any) -> list[Path]:
 
 def load_incident(path: str | os.PathLike[str]) -> Incident:
     """Load and validate one incident file (see :func:`load_incidents`)."""
-    name = str(path)
-    text = read_text(name)
+    text = read_text(path, empty_fix="write an incident: id, topology and fault")
+    name = os.fspath(path)
     data = parse_text(text, name)
     return incident_from_dict(data, source=name, text=text, expected_id=Path(name).stem)
 
@@ -308,6 +318,12 @@ def incident_from_dict(data: Any, *, source: str = "<memory>", text: str | None 
     >>> inc.fault
     Fault(component='db', type='component_down', recovery=None)
     """
+    if not isinstance(source, str) or (text is not None and not isinstance(text, str)):
+        raise InputError(None, "source", "source and text must be strings",
+                         "pass the file name and its text (or leave them out)")
+    if expected_id is not None and not isinstance(expected_id, str):
+        raise InputError(source, "expected_id", f"expected_id must be text, not "
+                         f"{show(expected_id)}", "pass the file name without .yaml")
     loc = LineLocator(text)
 
     def fail(path: tuple[Any, ...], problem: str, fix: str) -> InputError:
@@ -342,7 +358,7 @@ def incident_from_dict(data: Any, *, source: str = "<memory>", text: str | None 
     if not isinstance(sources, list) or not all(isinstance(s, str) for s in sources):
         raise fail(("sources",), "'sources' must be a list of strings (URLs)",
                    "write sources: [https://...]")
-    cohort = data.get("cohort")
+    cohort = _text(data, "cohort", (), fail) if data.get("cohort") is not None else None
     if cohort is None:
         cohort = Path(source).parent.name if expected_id is not None else ""
     return Incident(
@@ -365,7 +381,11 @@ def _text(obj: Mapping[str, Any], key: str, path: tuple[Any, ...], fail: Any) ->
     v = obj.get(key)
     if v is None:
         return ""
-    if isinstance(v, bool) or not isinstance(v, str | int | float):
+    if isinstance(v, bool):
+        raise fail(path + (key,), f"'{key}' must be text, not the boolean {str(v).lower()} "
+                   "(YAML reads yes, no, on, off, true and false as booleans)",
+                   f'quote it, e.g. {key}: "{"yes" if v else "no"}"')
+    if not isinstance(v, str | int | float):
         raise fail(path + (key,), f"'{key}' must be text, not {type(v).__name__}",
                    "write it as a plain string")
     return str(v)
@@ -373,8 +393,10 @@ def _text(obj: Mapping[str, Any], key: str, path: tuple[Any, ...], fail: Any) ->
 
 def _number(v: Any, path: tuple[Any, ...], key: str, fail: Any) -> float:
     if isinstance(v, bool) or not isinstance(v, int | float):
-        raise fail(path, f"'{key}' must be a number, not {v!r}",
+        raise fail(path, f"'{key}' must be a number, not {show(v)}",
                    "write a plain number without quotes or units")
+    if isinstance(v, int) and abs(v) > MAX_INT:
+        raise fail(path, f"'{key}' is too large ({show(v)})", "write a number below 2**63")
     if not math.isfinite(v):
         raise fail(path, f"'{key}' is not finite ({v})", "write a finite number")
     if v < 0:
@@ -389,12 +411,14 @@ def _date(v: Any, fail: Any) -> _dt.date | None:
         return v.date()
     if isinstance(v, _dt.date):
         return v
+    why = ""
     if isinstance(v, str):
         try:
             return _dt.date.fromisoformat(v)
-        except ValueError:
-            pass
-    raise fail(("date",), f"'date' must be an ISO date, not {v!r}", "write it as YYYY-MM-DD")
+        except ValueError as exc:
+            why = f" ({exc})" if str(exc) and "Invalid isoformat" not in str(exc) else ""
+    raise fail(("date",), f"'date' must be an ISO date, not {show(v)}{why}",
+               "write a real date as YYYY-MM-DD")
 
 
 def _component_id(v: Any, topo: Topology, path: tuple[Any, ...], what: str, fail: Any) -> str:
@@ -415,10 +439,18 @@ def _fault(raw: Any, topo: Topology, fail: Any) -> Fault:
     comp = _component_id(raw.get("component"), topo, ("fault", "component"), "the fault component",
                          fail)
     ftype = raw.get("type", "component_down")
+    if not isinstance(ftype, str):
+        raise fail(("fault", "type"), f"'type' must be a fault type name, not "
+                   f"{type(ftype).__name__} {show(ftype)}",
+                   f"use one of {', '.join(FAULT_TYPES)}")
     if ftype not in FAULT_TYPES:
         raise fail(("fault", "type"), f"unknown fault type {ftype!r}",
                    suggest(str(ftype), FAULT_TYPES, f"use one of {', '.join(FAULT_TYPES)}"))
     rec = raw.get("recovery")
+    if rec is not None and not isinstance(rec, str):
+        raise fail(("fault", "recovery"), f"'recovery' must be one mechanism (text), not "
+                   f"{type(rec).__name__} {show(rec)}",
+                   f"write one of {', '.join(RECOVERY_MECHANISMS)}, e.g. recovery: revert")
     if rec is not None and rec not in RECOVERY_MECHANISMS:
         raise fail(("fault", "recovery"), f"unknown recovery mechanism {rec!r}",
                    suggest(str(rec), tuple(RECOVERY_MECHANISMS),
@@ -452,6 +484,10 @@ def _truth(raw: Any, topo: Topology, fail: Any) -> Truth:
                        f"add {key} (or drop 'truth' while the outcome is unknown)")
     affected = _id_list(raw["affected"], topo, path + ("affected",), "the truth component", fail)
     label = raw["severity"]
+    if not isinstance(label, str):
+        raise fail(path + ("severity",), f"'severity' must be a label (text), not "
+                   f"{type(label).__name__} {show(label)}",
+                   f"use one of {', '.join(SEVERITY_LABELS)}")
     if label not in SEVERITY_LABELS:
         raise fail(path + ("severity",), f"unknown severity label {label!r}",
                    suggest(str(label), SEVERITY_LABELS,

@@ -10,12 +10,14 @@ Examples
 
 from __future__ import annotations
 
+import os
 from collections.abc import Mapping
 from pathlib import Path
 
-from ..common.errors import InputError
+from ..common.errors import InputError, show
 from ..common.parsing import parse_json, read_text
 from ..common.suggest import suggest
+from ..common.validate import MAX_INT
 from ..model.topology import COMPONENT_TYPES, Component, Dependency, Topology
 
 _JAEGER_LINK_KEYS = ("parent", "child", "callCount", "call_count", "source")
@@ -42,7 +44,8 @@ def import_jaeger_dependencies(path: str | Path, *, replicas: Mapping[str, int] 
     Raises
     ------
     InputError
-        Missing or malformed file, a link without parent or child, unknown link keys, a
+        A path that is not a string or PathLike, ``replicas`` that is not a mapping, a missing,
+        special or malformed file, a link without parent or child, unknown link keys, a
         negative call count, replicas for an unknown service or < 1.
 
     Examples
@@ -52,8 +55,16 @@ def import_jaeger_dependencies(path: str | Path, *, replicas: Mapping[str, int] 
     ... # doctest: +ELLIPSIS
     Component(id='nginx-web-server', type='custom', replicas=2, ...)
     """
-    name = str(path)
-    data = parse_json(read_text(name), name)
+    if component_type not in COMPONENT_TYPES:
+        raise InputError(None, "component_type", f"unknown component type "
+                         f"{show(component_type)}", suggest(str(component_type),
+                                                            COMPONENT_TYPES))
+    if replicas is not None and not isinstance(replicas, Mapping):
+        raise InputError(None, "replicas", f"replicas must be a mapping of service -> count, "
+                         f"not {type(replicas).__name__}", "pass e.g. replicas={'db': 2}")
+    text = read_text(path, empty_fix="write a list of {parent, child, callCount} links")
+    name = os.fspath(path)
+    data = parse_json(text, name)
     if isinstance(data, Mapping):
         key = "data" if "data" in data else "edges" if "edges" in data else None
         if key is None:
@@ -66,9 +77,6 @@ def import_jaeger_dependencies(path: str | Path, *, replicas: Mapping[str, int] 
     if not isinstance(links, list) or not links:
         raise InputError(name, where0 or None, "the dependency links are not a non-empty list",
                          "write a list of {parent, child, callCount} links")
-    if component_type not in COMPONENT_TYPES:
-        raise InputError(None, "component_type", f"unknown component type '{component_type}'",
-                         suggest(component_type, COMPONENT_TYPES))
     order: dict[str, None] = {}
     edges: dict[tuple[str, str], None] = {}
     for i, link in enumerate(links):
@@ -87,9 +95,10 @@ def import_jaeger_dependencies(path: str | Path, *, replicas: Mapping[str, int] 
                 raise InputError(name, where, f"missing or non-string '{key}'",
                                  f"give every link a {key} service name")
         count = link.get("callCount", link.get("call_count", 0))
-        if isinstance(count, bool) or not isinstance(count, int | float) or count < 0:
-            raise InputError(name, f"{where}.callCount", f"call count must be a number >= 0, "
-                             f"not {count!r}", "write a non-negative count")
+        if isinstance(count, bool) or not isinstance(count, int | float) or not (
+                0 <= count <= MAX_INT):
+            raise InputError(name, f"{where}.callCount", f"call count must be a number from 0 "
+                             f"to 2**63, not {show(count)}", "write a non-negative count")
         order.setdefault(parent)
         order.setdefault(child)
         if parent != child:
@@ -99,9 +108,9 @@ def import_jaeger_dependencies(path: str | Path, *, replicas: Mapping[str, int] 
         if sid not in order:
             raise InputError(name, f"replicas[{sid!r}]", f"'{sid}' is not a service of the file",
                              "name a service that appears as a parent or child")
-        if isinstance(r, bool) or not isinstance(r, int) or r < 1:
+        if isinstance(r, bool) or not isinstance(r, int) or not 1 <= r <= MAX_INT:
             raise InputError(name, f"replicas[{sid!r}]", f"replicas must be a whole number "
-                             f">= 1, not {r!r}", "use 1 or more")
+                             f">= 1, not {show(r)}", "use 1 or more")
     comps = tuple(Component(s, component_type, replicas=reps.get(s, 1)) for s in order)
     deps = tuple(Dependency(p, c, "requires") for p, c in edges)
     return Topology(comps, deps, name)

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import os
 
+from ..common.errors import InputError, show
 from ..common.parsing import parse_text, read_text
 from ..model.schema import topology_from_dict
 from ..model.topology import Topology
@@ -35,9 +36,10 @@ def load_topology(path: str | os.PathLike[str], *, strict_dag: bool = False) -> 
     Raises
     ------
     InputError
-        Missing or empty file, malformed YAML/JSON, unknown keys (with the nearest valid key),
-        duplicate ids, edges to unknown ids, unknown types, replicas < 1, negative or NaN numbers,
-        or a cycle with ``strict_dag``.
+        A path that is not a string or PathLike; a missing, empty, special (FIFO, device) or
+        too large file (see :mod:`faultray_lab.common.parsing`); malformed YAML/JSON; unknown
+        keys (with the nearest valid key), duplicate ids, edges to unknown ids, unknown types,
+        replicas < 1, negative or NaN numbers, or a cycle with ``strict_dag``.
 
     Examples
     --------
@@ -45,7 +47,10 @@ def load_topology(path: str | os.PathLike[str], *, strict_dag: bool = False) -> 
     >>> load_topology(demo_topology_path()).component("postgres").type
     'database'
     """
+    text = read_text(path)  # checks the argument's type first
     name = os.fspath(path)
-    text = read_text(name)
+    if not isinstance(strict_dag, bool):
+        raise InputError(None, "strict_dag", f"strict_dag must be True or False, not "
+                         f"{show(strict_dag)}", "pass strict_dag=True to refuse cycles")
     data = parse_text(text, name)
     return topology_from_dict(data, source=name, text=text, strict_dag=strict_dag)

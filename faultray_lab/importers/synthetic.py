@@ -18,7 +18,11 @@ from __future__ import annotations
 
 import random
 
+from ..common.validate import MAX_INT, check_count, check_number, check_probability
 from ..model.topology import Component, Dependency, Topology
+
+#: Largest synthetic topology (components).
+MAX_COMPONENTS = 1_000_000
 
 # (id prefix, component type, share of n)
 LAYERS: tuple[tuple[str, str, float], ...] = (
@@ -56,7 +60,7 @@ def layered_topology(n: int, seed: int = 0, degree: float = 3.0, p_single: float
     Parameters
     ----------
     n : int
-        Number of components (>= 10).
+        Number of components, from 10 to :data:`MAX_COMPONENTS`.
     seed : int
         Random seed; the same arguments give an identical topology.
     degree : float
@@ -65,9 +69,17 @@ def layered_topology(n: int, seed: int = 0, degree: float = 3.0, p_single: float
         Probability that a component has one replica (else 2 or 3).
     async_latency_ms : float
         Latency of async edges (exercises T under cps).
+
+    Raises
+    ------
+    InputError
+        An argument of the wrong type or out of range (``degree`` is at most 50).
     """
-    if n < 10:
-        raise ValueError("layered_topology needs n >= 10")
+    check_count(n, "n", low=10, high=MAX_COMPONENTS)
+    check_count(seed, "seed", low=-MAX_INT, high=MAX_INT)
+    check_number(degree, "degree", low=0.0, high=50.0)
+    check_probability(p_single, "p_single")
+    check_number(async_latency_ms, "async_latency_ms", low=0.0, high=1e9)
     rng = random.Random(seed)
     counts = [max(1, int(round(share * n))) for _, _, share in LAYERS]
     counts[2] += n - sum(counts)  # app servers absorb rounding
@@ -85,6 +97,13 @@ def layered_topology(n: int, seed: int = 0, degree: float = 3.0, p_single: float
     edges: dict[tuple[str, str], Dependency] = {}
     target_edges = int(round(degree * n))
     infra = by_type["custom"]
+    pools: dict[tuple[str, ...], list[str]] = {}
+
+    def pool_of(targets: tuple[str, ...]) -> list[str]:
+        pool = pools.get(targets)
+        if pool is None:
+            pool = pools[targets] = [x for t in targets for x in by_type.get(t, ())]
+        return pool
 
     def add(s: str, t: str, etype: str) -> None:
         if s != t and (s, t) not in edges:
@@ -94,7 +113,7 @@ def layered_topology(n: int, seed: int = 0, degree: float = 3.0, p_single: float
     # structural edges: every component gets its layer's dependencies
     for c in comps:
         for targets, etype in _TARGETS[c.type]:
-            pool = [x for t in targets for x in by_type.get(t, ())]
+            pool = pool_of(targets)
             if pool:
                 add(c.id, rng.choice(pool), etype)
         if c.type in ("load_balancer", "web_server", "app_server", "database"):
@@ -107,7 +126,7 @@ def layered_topology(n: int, seed: int = 0, degree: float = 3.0, p_single: float
         c = rng.choice(sources)
         options = list(_TARGETS[c.type]) + [(("custom",), "requires")]
         targets, etype = rng.choice(options)
-        pool = [x for t in targets for x in by_type.get(t, ())]
+        pool = pool_of(targets)
         if pool:
             add(c.id, rng.choice(pool), etype)
     return Topology(tuple(comps), tuple(edges.values()), f"<layered n={n} seed={seed}>")

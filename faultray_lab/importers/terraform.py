@@ -45,7 +45,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ..common.errors import InputError
+from ..common.errors import InputError, show
+from ..common.parsing import MAX_DEPTH, parse_json, read_text
 from ..model.topology import Topology
 from .terraform_resources import (
     INDEX_KEY,
@@ -119,7 +120,7 @@ def load_plan(plan_json: Any) -> TerraformPlan:
     """
     data, source = _read_plan(plan_json)
     changes = _parse_changes(data, source)
-    refs = config_references(data.get("configuration"))
+    refs = config_references(data.get("configuration"), source)
     skipped = tuple(
         {"address": c.address, "type": c.resource_type, "action": c.action,
          "reason": f"resource type '{c.resource_type}' is not mapped to a component type"
@@ -140,47 +141,69 @@ _HOW = "create it with `terraform plan -out plan.out && terraform show -json pla
 def _read_plan(plan: Any) -> tuple[Mapping[str, Any], str]:
     """(parsed plan dict, source name) from a dict, JSON text/bytes or a path."""
     if isinstance(plan, Mapping):
+        _check_depth(plan, "<plan>")
         return _check_top(plan, "<plan>"), "<plan>"
     if isinstance(plan, bytes | bytearray):
+        if bytes(plan[:4]) == _ZIP_MAGIC:
+            raise InputError("<plan>", None, _BINARY, _HOW)
         try:
             plan = bytes(plan).decode("utf-8")
         except UnicodeDecodeError:
             raise InputError("<plan>", None, "the plan is not UTF-8 text", _HOW) from None
     if isinstance(plan, str) and plan.lstrip()[:1] in ("{", "["):
         return _check_top(_parse_json(plan, "<plan>"), "<plan>"), "<plan>"
-    if isinstance(plan, str | os.PathLike):
+    if isinstance(plan, str | os.PathLike) and not isinstance(os.fspath(plan), bytes):
         name = os.fspath(plan)
+        if not name.strip():
+            raise InputError("<plan>", None, "the plan is an empty string",
+                             "pass a dict, JSON text or the path of a plan.json file")
         p = Path(name)
-        if not p.exists():
-            raise InputError(name, None, "file not found",
-                             f"check the path (relative to {os.getcwd()}); {_HOW}")
-        if p.is_dir():
-            raise InputError(name, None, "is a directory, not a plan file", _HOW)
-        try:
-            text = p.read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError) as exc:
-            raise InputError(name, None, f"cannot read the file ({exc.__class__.__name__})",
-                             "check its permissions; the plan must be UTF-8 JSON text, from "
-                             "`terraform show -json plan.out` (not the binary plan.out)") from None
-        if not text.strip():
-            raise InputError(name, None, "the file is empty", _HOW)
+        if p.is_file():
+            with open(p, "rb") as fh:
+                if fh.read(4) == _ZIP_MAGIC:
+                    raise InputError(name, None, _BINARY, _HOW)
+        text = read_text(name, empty_fix=_HOW, binary_fix="the plan must be UTF-8 JSON text, "
+                         "from `terraform show -json plan.out` (not the binary plan.out)")
         return _check_top(_parse_json(text, name), name), name
     raise InputError("<plan>", None, f"cannot read a plan from a {type(plan).__name__}",
                      "pass a dict, JSON text or the path of a plan.json file")
 
 
+_ZIP_MAGIC = b"PK\x03\x04"
+_BINARY = "this is a binary plan file (plan.out, a zip archive), not its JSON form"
+
+
 def _parse_json(text: str, name: str) -> Any:
-    try:
-        return json.loads(text)
-    except json.JSONDecodeError as exc:
-        if exc.pos >= len(text.rstrip()):
+    def decode_error(exc: json.JSONDecodeError) -> InputError:
+        stripped = text.rstrip()
+        unclosed = exc.msg.startswith("Unterminated string") and '"' not in text[exc.pos + 1:]
+        if exc.pos >= len(stripped) or unclosed or (
+                stripped.lstrip().startswith("{") and not stripped.endswith("}")):
             problem = f"the JSON ends early ({exc.msg}): the file looks truncated"
             fix = f"write the whole plan again; {_HOW}"
         else:
             problem = f"not valid JSON: {exc.msg}"
             fix = "pass the JSON plan, not the binary plan.out or the text of `terraform plan`; " \
                   + _HOW
-        raise InputError(name, f"column {exc.colno}", problem, fix, line=exc.lineno) from None
+        return InputError(name, f"column {exc.colno}", problem, fix, line=exc.lineno)
+
+    data = parse_json(text, name, decode_error=decode_error)
+    _check_depth(data, name)
+    return data
+
+
+def _check_depth(data: Any, name: str) -> None:
+    """Refuse a plan nested deeper than MAX_DEPTH (its walkers recurse)."""
+    stack: list[tuple[Any, str, int]] = [(data, "", 0)]
+    while stack:
+        obj, where, depth = stack.pop()
+        if isinstance(obj, Mapping | list):
+            if depth >= MAX_DEPTH:
+                raise InputError(name, where or None, f"the plan nests deeper than {MAX_DEPTH} "
+                                 "levels", f"pass the plan as Terraform writes it; {_HOW}")
+            items = obj.items() if isinstance(obj, Mapping) else enumerate(obj)
+            stack.extend((v, f"{where}.{k}" if isinstance(k, str) else f"{where}[{k}]",
+                          depth + 1) for k, v in items)
 
 
 def _check_top(data: Any, name: str) -> Mapping[str, Any]:
@@ -222,7 +245,15 @@ def _parse_changes(data: Mapping[str, Any], name: str) -> tuple[ResourceChange, 
             raise InputError(name, where, "missing 'address'",
                              "every resource change needs its address, e.g. 'aws_lb.web'")
         where = f"{where} ({address})"
+        for key in ("deposed", "mode", "name"):
+            v = rc.get(key)
+            if v is not None and not isinstance(v, str):
+                raise InputError(name, f"{where}.{key}", f"must be a string, not a "
+                                 f"{_json_type(v)}", _HOW)
         deposed = rc.get("deposed")
+        if rc.get("mode", "managed") not in ("managed", "data"):
+            raise InputError(name, f"{where}.mode", f"unknown mode {show(rc.get('mode'))}",
+                             "use managed or data, as Terraform writes it")
         if (address, deposed) in seen:
             raise InputError(name, where, "duplicate address",
                              "each resource appears once in resource_changes")

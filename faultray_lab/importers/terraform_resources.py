@@ -24,7 +24,17 @@ from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Any
 
+from ..common.errors import InputError, show
+from ..common.validate import MAX_INT
 from ..model.topology import Component, Dependency, Topology
+
+
+class BadCount(ValueError):
+    """A count attribute holds a number that cannot be a count (negative, fractional, huge)."""
+
+    def __init__(self, path: tuple[Any, ...], value: Any) -> None:
+        super().__init__(f"{path}: {value!r}")
+        self.path, self.value = path, value
 
 # ---------------------------------------------------------------------------------------------
 # Resource type -> component type (AWS, Google Cloud, Azure, plus Kubernetes workloads)
@@ -233,9 +243,21 @@ def _dig(values: Any, path: tuple[Any, ...]) -> Any:
     return values
 
 
-def _count(v: Any) -> int | None:
-    if isinstance(v, bool) or not isinstance(v, int | float) or not math.isfinite(v) or v < 0:
+def _count(v: Any, path: tuple[Any, ...] = ()) -> int | None:
+    """A count attribute's value; None for a value that is not a number (the attribute names
+    are shared across resource types, some of which hold lists or text under them).
+
+    Raises
+    ------
+    BadCount
+        A number that is negative, not whole, not finite or above 2**63.
+    """
+    if isinstance(v, bool) or not isinstance(v, int | float):
         return None
+    if isinstance(v, float) and not (math.isfinite(v) and v.is_integer()):
+        raise BadCount(path, v)
+    if not 0 <= v <= MAX_INT:
+        raise BadCount(path, v)
     return int(v)
 
 
@@ -246,13 +268,13 @@ def capacity(rtype: str, values: Mapping[str, Any]) -> tuple[int, bool, bool, st
     if rtype in MANAGED_HA:
         replicas, failover, source = 2, True, "managed regional service"
     for path in _COUNT_PATHS:
-        n = _count(_dig(values, path))
+        n = _count(_dig(values, path), path)
         if n is not None:
             replicas, source = n, ".".join(str(k) for k in path)
             break
     else:
         for path in _EXTRA_PATHS:
-            n = _count(_dig(values, path))
+            n = _count(_dig(values, path), path)
             if n is not None:
                 replicas, source = 1 + n, f"1 + {'.'.join(str(k) for k in path)}"
                 break
@@ -282,12 +304,15 @@ def capacity(rtype: str, values: Mapping[str, Any]) -> tuple[int, bool, bool, st
             replicas, source = 2, flags[0]
     if values.get("automatic_failover_enabled") is True:
         failover = True
-    lo, hi = _count(values.get("min_size")), _count(values.get("max_size"))
+    lo, hi = _count(values.get("min_size"), ("min_size",)), \
+        _count(values.get("max_size"), ("max_size",))
     auto = _dig(values, ("autoscaling", 0))
     if (lo is not None and hi is not None and hi > lo) or values.get("enable_auto_scaling") \
             is True or _dig(values, ("default_node_pool", 0, "enable_auto_scaling")) is True \
-            or (isinstance(auto, Mapping) and (_count(auto.get("max_node_count")) or 0)
-                > (_count(auto.get("min_node_count")) or 0)):
+            or (isinstance(auto, Mapping)
+                and (_count(auto.get("max_node_count"), ("autoscaling", 0, "max_node_count"))
+                     or 0) > (_count(auto.get("min_node_count"),
+                                     ("autoscaling", 0, "min_node_count")) or 0)):
         autoscaling = True
     return max(1, replicas), failover, autoscaling, source
 
@@ -298,11 +323,16 @@ def capacity(rtype: str, values: Mapping[str, Any]) -> tuple[int, bool, bool, st
 _NON_RESOURCE = frozenset({"var", "local", "each", "count", "path", "self", "terraform"})
 
 
-def config_references(config: Any) -> dict[str, set[str]]:
+def config_references(config: Any, source: str | None = None) -> dict[str, set[str]]:
     """config key -> config keys of the resources its expressions refer to.
 
     Resolves module outputs (``module.db.endpoint``) and module input variables (``var.x``
-    inside a module) to the resources behind them.
+    inside a module) to the resources behind them. ``source`` names the plan in errors.
+
+    Raises
+    ------
+    InputError
+        A module's ``resources`` that is not a list.
     """
     out: dict[str, set[str]] = {}
     if not isinstance(config, Mapping) or not isinstance(config.get("root_module"), Mapping):
@@ -321,6 +351,13 @@ def config_references(config: Any) -> dict[str, set[str]]:
                     collect(child, call["module"])
 
     collect("", config["root_module"])
+    for prefix, body in modules.items():
+        if not isinstance(body.get("resources") or [], list):
+            where = "configuration.root_module" + "".join(
+                f".module_calls.{p}.module" for p in prefix.split("module.")[1:])
+            raise InputError(source, f"{where.replace('..', '.').rstrip('.')}.resources",
+                             f"must be a list, not {type(body['resources']).__name__}",
+                             "pass the plan as `terraform show -json` writes it")
     known = set()
     for prefix, body in modules.items():
         for r in body.get("resources") or ():
@@ -443,11 +480,21 @@ def side_topology(changes: tuple[ResourceChange, ...], side: str,
         failover = autoscaling = False
         sources = []
         for rc in rcs:
-            r, f, a, src = capacity(rc.resource_type, rc.values(side))
+            try:
+                r, f, a, src = capacity(rc.resource_type, rc.values(side))
+            except BadCount as exc:
+                attr = ".".join(str(k) if isinstance(k, str) else f"[{k}]" for k in exc.path)
+                raise InputError(source, f"resource_changes ({rc.address}).change.{side}."
+                                 f"{attr.replace('.[', '[')}", f"{show(exc.value)} is not a "
+                                 "count (a whole number from 0 to 2**63)", "fix the plan: "
+                                 "Terraform writes counts as whole numbers") from None
             replicas += r
             failover |= f
             autoscaling |= a
             sources.append(src)
+        if replicas > MAX_INT:
+            raise InputError(source, f"{cid} ({side})", f"{len(rcs)} instances add up to "
+                             f"{show(replicas)} replicas", "fix the counts of the plan")
         first = rcs[0]
         params = {"terraform_type": first.resource_type, "terraform_instances": len(rcs),
                   "replicas_from": sources[0]}

@@ -10,6 +10,21 @@ Kinds: ``str``; ``num`` (a finite number >= 0); ``int`` (a whole number); ``bool
 ``map`` (a nested mapping whose keys are listed too); ``any`` (a free value, kept but not
 read). Keys whose ``default`` is :data:`NOT_READ` load but change nothing.
 
+Rules beyond the table: a key set to ``null`` takes its default (``weight: null`` is weight
+1.0); ``circuit_breaker: true`` is short for ``circuit_breaker: {enabled: true}``; numbers are
+finite, >= 0 and below 2**63 (an edge's weight is at most 1); ``any`` and ``list`` values and
+``parameters`` hold plain data only (text, numbers, booleans, null, lists and mappings, nested
+at most 100 levels; no dates or binary values), and the parameters the engine reads are checked
+(``hallucination_risk``, ``failure_rate`` and ``max_context_tokens`` are numbers >= 0; a
+``requires_grounding`` that is not true or false, such as the text ``"false"``, which counts
+as true, loads with a warning). An id, a source or a target that YAML reads as a number
+or a boolean (``id: no``, ``id: 123``) is refused with a hint to quote it.
+
+A self-dependency (an edge ``a -> a``) loads with an
+:class:`~faultray_lab.common.errors.InputWarning` naming the edge and its line: ``faultray-v11``
+applies its rules to it like to any edge and ``cps`` ignores it, so it is almost always a typo.
+With ``strict_dag`` it is an error, like any other cycle.
+
 Examples
 --------
 >>> t = topology_from_dict({"components": [{"id": "a", "type": "cache", "replicas": 2}]})
@@ -24,15 +39,18 @@ Examples
 from __future__ import annotations
 
 import math
+import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Any
 
-from ..common.errors import InputError
+from ..common.errors import InputError, InputWarning, show
 from ..common.parsing import LineLocator
 from ..common.suggest import suggest
-from .topology import COMPONENT_TYPES, EDGE_TYPES, Component, Dependency, Topology
+from ..common.validate import MAX_INT, no_gc, plain_data_problem
+from .checks import FileErrors, build, check_parameters, cycle_text, number_fix
+from .topology import COMPONENT_TYPES, EDGE_TYPES, Component, Dependency, Topology, unknown_id_fix
 
 #: The default of a key the engine and the availability model never read.
 NOT_READ = "(accepted, not read)"
@@ -262,12 +280,14 @@ def topology_from_dict(
     >>> t.ids
     ('web', 'db')
     """
-    loc = LineLocator(text)
-    pre = "".join(f".{p}" if isinstance(p, str) else f"[{p}]" for p in path_prefix).lstrip(".")
-
-    def fail(path: tuple[Any, ...], where: str, problem: str, fix: str) -> InputError:
-        full = f"{pre}.{where}" if pre and where else (pre or where)
-        return InputError(source, full or None, problem, fix, line=loc.line(path_prefix + path))
+    if not isinstance(source, str):
+        raise InputError(None, "source", f"source must be text, not {show(source)}",
+                         "pass the file name or a label")
+    if text is not None and not isinstance(text, str):
+        raise InputError(source, "text", f"text must be the file's text, not "
+                         f"{type(text).__name__}", "pass the text the data was parsed from, "
+                         "or None")
+    fail = FileErrors(source, LineLocator(text), tuple(path_prefix))
 
     if not isinstance(data, Mapping):
         raise fail((), "", f"the top level is a {type(data).__name__}, not a mapping",
@@ -281,15 +301,22 @@ def topology_from_dict(
     if not isinstance(raw_deps, list):
         raise fail(("dependencies",), "dependencies", "'dependencies' is not a list",
                    "write dependencies as a list of {source, target, type} mappings")
-    comps = _components(raw_components, fail)
-    deps = _dependencies(raw_deps, {c.id for c in comps}, tuple(c.id for c in comps), fail)
-    topo = Topology(tuple(comps), tuple(deps), source)
+    with no_gc():
+        comps = _components(raw_components, fail)
+        deps = _dependencies(raw_deps, {c.id for c in comps}, tuple(c.id for c in comps), fail)
+        topo = Topology(tuple(comps), tuple(deps), source)
     if strict_dag:
         cycle = topo.find_cycle()
         if cycle:
-            raise fail(("dependencies",), "dependencies",
-                       "dependency cycle " + " -> ".join(cycle + [cycle[0]]),
+            raise fail(("dependencies",), "dependencies", cycle_text(cycle),
                        "remove one edge of the cycle, or load without --strict-dag")
+    for k, e in enumerate(deps):
+        if e.source == e.target:
+            warnings.warn(str(fail(("dependencies", k), f"dependencies[{k}] ({e.source} -> "
+                                   f"{e.target})", f"component '{e.source}' depends on itself",
+                                   "remove the edge (faultray-v11 applies its rules to it like "
+                                   "to any edge, cps ignores it); --strict-dag refuses it")),
+                          InputWarning, stacklevel=2)
     return topo
 
 
@@ -303,8 +330,14 @@ def _components(raw_components: list[Any], fail: Any) -> list[Component]:
                        "write each component as a mapping with at least 'id' and 'type'")
         cid = rc.get("id")
         where = f"components[{i}]" + (f" (id '{cid}')" if isinstance(cid, str) else "")
-        if not isinstance(cid, str) or not cid:
+        if cid is None or cid == "":
             raise fail(path, where, "missing or non-string 'id'", "give every component an id")
+        if not isinstance(cid, str):
+            if isinstance(cid, bool | int | float):
+                read, fix = fail.read_as(path + ("id",), "id", cid)
+                raise fail(path + ("id",), where, f"missing or non-string 'id': {read}", fix)
+            raise fail(path + ("id",), where, f"missing or non-string 'id': a "
+                       f"{type(cid).__name__}", "write the id as text")
         check_keys(rc, COMPONENT_KEYS, path, where, fail)
         if cid in seen:
             raise fail(path, where,
@@ -331,10 +364,15 @@ def _dependencies(raw_deps: list[Any], seen: set[str], ids: tuple[str, ...],
         for key, v in (("source", s), ("target", t)):
             if v is None:
                 raise fail(path, where, f"missing '{key}'", f"add the {key} component id")
+            if not isinstance(v, str):
+                read, fix = fail.read_as(path + (key,), key, v)
+                raise fail(path + (key,), where, f"{key} is not a component id: {read}", fix)
             if v not in seen:
                 raise fail(path + (key,), where, f"{key} '{v}' is not a component id",
-                           suggest(v, ids, "add that component or fix the id"))
-        et = rd.get("type", "requires")
+                           unknown_id_fix(v, ids) if len(ids) <= 12 or suggest(v, ids, "")
+                           else "add that component or fix the id")
+        et = rd.get("type")
+        et = "requires" if et is None else et
         if et not in EDGE_TYPES:
             raise fail(path + ("type",), where, f"unknown dependency type '{et}'",
                        suggest(et, EDGE_TYPES))
@@ -343,13 +381,15 @@ def _dependencies(raw_deps: list[Any], seen: set[str], ids: tuple[str, ...],
                        f"(also dependencies[{pairs[(s, t)]}])", "keep one edge per pair")
         pairs[(s, t)] = k
         cb = rd.get("circuit_breaker")
-        enabled = cb if isinstance(cb, bool) else bool((cb or {}).get("enabled", False))
-        deps.append(Dependency(
-            source=s, target=t, type=et,
-            weight=float(_value(rd, "weight", default=1.0)),
-            latency_ms=float(_value(rd, "latency_ms", default=0.0)),
-            circuit_breaker=enabled,
-        ))
+        enabled = cb if isinstance(cb, bool) else bool((cb or {}).get("enabled") or False)
+        weight = float(_value(rd, "weight", default=1.0))
+        if weight > 1:
+            raise fail(path + ("weight",), f"{where}.weight", f"'weight' is {weight:g}, above "
+                       "1", "write a weight in [0, 1] (1: the edge matters fully)")
+        deps.append(build(Dependency, path, where, fail,
+                           source=s, target=t, type=et, weight=weight,
+                           latency_ms=float(_value(rd, "latency_ms", default=0.0)),
+                           circuit_breaker=enabled))
     return deps
 
 
@@ -360,14 +400,26 @@ def check_keys(obj: Mapping[str, Any], schema: Mapping[str, Key], path: tuple[An
     ``fail(path, where, problem, fix)`` builds the error (it knows the file and the lines).
     """
     for key, value in obj.items():
+        spec = schema.get(key) if type(key) is str else None
+        if spec is not None:
+            if value is None:
+                continue
+            # fast path for the common valid cases (NaN fails the comparisons)
+            kind, t = spec.kind, type(value)
+            if kind == "num" or kind == "int":
+                if (t is float or t is int) and 0 <= value <= MAX_INT:
+                    continue
+            elif kind == "str":
+                if t is str:
+                    continue
+            elif kind == "bool" and t is bool:
+                continue
         kpath = path + (key,)
         kwhere = f"{where}.{key}" if where else str(key)
-        spec = schema.get(key) if isinstance(key, str) else None
         if spec is None:
             raise fail(kpath, kwhere, f"unknown key '{key}'",
-                       suggest(key, tuple(schema), f"valid keys here: {', '.join(schema)}"))
-        if value is None:
-            continue
+                       suggest(str(key), tuple(schema),
+                               f"valid keys here: {', '.join(schema)}"))
         _check_value(key, value, spec, kpath, kwhere, fail)
 
 
@@ -383,24 +435,41 @@ def _check_value(key: str, value: Any, spec: Key, kpath: tuple[Any, ...], kwhere
         check_keys(value, spec.keys or {}, kpath, kwhere, fail)
     elif kind in ("num", "int"):
         if isinstance(value, bool) or not isinstance(value, int | float):
-            raise fail(kpath, kwhere, f"'{key}' must be a number, not {value!r}",
-                       "write a plain number without quotes or units")
+            raise fail(kpath, kwhere, f"'{key}' must be a number, not {show(value)}",
+                       number_fix(value))
         if isinstance(value, float) and math.isnan(value):
             raise fail(kpath, kwhere, f"'{key}' is NaN", "write a finite number")
         if value < 0:
-            raise fail(kpath, kwhere, f"'{key}' is negative ({value})", "use a value >= 0")
+            raise fail(kpath, kwhere, f"'{key}' is negative ({show(value)})",
+                       "use a value >= 0")
         if math.isinf(value):
             raise fail(kpath, kwhere, f"'{key}' is infinite", "write a finite number")
+        if value > MAX_INT:
+            raise fail(kpath, kwhere, f"'{key}' is too large ({show(value)})",
+                       "write a number below 2**63 (about 9.2e18)")
     elif kind == "bool":
-        if not isinstance(value, bool | int):
-            raise fail(kpath, kwhere, f"'{key}' must be true or false, not {value!r}",
+        if not isinstance(value, bool) and value not in (0, 1):
+            raise fail(kpath, kwhere, f"'{key}' must be true or false, not {show(value)}",
                        "write true or false")
     elif kind == "str":
         if not isinstance(value, str | int | float) or isinstance(value, bool):
+            if isinstance(value, bool) and hasattr(fail, "read_as"):
+                read, fix = fail.read_as(kpath, key, value)
+                raise fail(kpath, kwhere, f"'{key}' must be a string: {read}", fix)
             raise fail(kpath, kwhere, f"'{key}' must be a string, not "
                        f"{type(value).__name__}", "write it as text")
     elif kind == "list" and not isinstance(value, list):
         raise fail(kpath, kwhere, f"'{key}' must be a list", "write it as a list")
+    if kind in ("list", "any") and key not in _CHECKED_ELSEWHERE:
+        bad = plain_data_problem(value)
+        if bad is not None:
+            sub, problem, fix = bad
+            raise fail(kpath, kwhere + (f".{sub}" if sub and sub[0] != "[" else sub),
+                       problem, fix)
+
+
+# list and free values validated by their own code, not as plain data
+_CHECKED_ELSEWHERE = frozenset({"components", "dependencies", "parameters"})
 
 
 def _value(d: Mapping[str, Any], *keys: str, default: Any = None) -> Any:
@@ -411,11 +480,13 @@ def _value(d: Mapping[str, Any], *keys: str, default: Any = None) -> Any:
 
 
 def _component(rc: Mapping[str, Any], path: tuple[Any, ...], where: str, fail: Any) -> Component:
-    ctype = rc.get("type", "custom")
+    ctype = rc.get("type")
+    ctype = "custom" if ctype is None else ctype
     if ctype not in COMPONENT_TYPES:
         raise fail(path + ("type",), where, f"unknown component type '{ctype}'",
                    suggest(ctype, COMPONENT_TYPES))
-    replicas = rc.get("replicas", 1)
+    replicas = rc.get("replicas")
+    replicas = 1 if replicas is None else replicas
     if isinstance(replicas, float) and replicas.is_integer():
         replicas = int(replicas)
     if not isinstance(replicas, int) or isinstance(replicas, bool) or replicas < 1:
@@ -432,8 +503,9 @@ def _component(rc: Mapping[str, Any], path: tuple[Any, ...], where: str, fail: A
     if not isinstance(params, Mapping):
         raise fail(path + ("parameters",), where, "'parameters' must be a mapping",
                    "write parameters as key: value pairs")
+    check_parameters(params, path, where, fail)
     sla = _value(rc, "external_sla", "provider_sla")
-    return Component(
+    return build(Component, path, where, fail,
         id=rc["id"], type=ctype, replicas=replicas, name=str(rc.get("name") or ""),
         host=str(rc.get("host") or ""), timeout_seconds=float(timeout),
         max_connections=float(_value(rc, "capacity", "max_connections", default=1000)),

@@ -1,8 +1,14 @@
 """The topology model: components, dependency edges and an immutable graph of them.
 
 An edge ``source -> target`` means *source depends on target*; failures flow backwards, from a
-target to its dependents. A :class:`Topology` keeps the file's edge order (the reference breaks
-ties by it) and offers derived indexes and a networkx view. Files are read by
+target to its dependents. :class:`Component`, :class:`Dependency` and :class:`Topology` check
+their fields when they are built (an :class:`~faultray_lab.common.errors.InputError` names the
+field and the fix), so a topology built in Python is as valid as one loaded from a file: ids are
+non-empty text, types are known, replicas are whole numbers >= 1, numbers are finite and >= 0,
+edges name existing components and each pair appears once. A self-dependency (``a -> a``) is
+allowed here (the engines define it); the file loader warns about it. A :class:`Topology`
+keeps the file's edge order (the reference breaks ties by it) and offers derived indexes and a
+networkx view. Files are read by
 :func:`faultray_lab.importers.load_topology`; the schema and its validation live in
 :mod:`faultray_lab.model.schema`.
 
@@ -21,11 +27,13 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from functools import cached_property
+from operator import attrgetter
 from types import MappingProxyType
 from typing import Any
 
-from ..common.errors import InputError
-from ..common.suggest import suggest
+from ..common.errors import InputError, show
+from ..common.suggest import one_of, suggest
+from ..common.validate import MAX_INT, no_gc, plain_data_problem
 
 #: Component types of the 11.1.0 reference, plus later ones (which behave as ``custom``).
 COMPONENT_TYPES = (
@@ -78,6 +86,9 @@ class Component:
     automation_percent: float = 20.0
     parameters: Mapping[str, Any] = field(default_factory=lambda: MappingProxyType({}))
 
+    def __post_init__(self) -> None:
+        _check_component(self)
+
     @property
     def utilization(self) -> float:
         """Max of connection share, cpu, memory and disk percent over values > 0 (semantics 1)."""
@@ -105,6 +116,9 @@ class Dependency:
     latency_ms: float = 0.0
     circuit_breaker: bool = False
 
+    def __post_init__(self) -> None:
+        _check_dependency(self)
+
 
 @dataclass(frozen=True)
 class Topology:
@@ -122,6 +136,10 @@ class Topology:
     components: tuple[Component, ...]
     dependencies: tuple[Dependency, ...] = ()
     source: str = "<memory>"
+
+    def __post_init__(self) -> None:
+        with no_gc():
+            _check_topology(self)
 
     def __len__(self) -> int:
         return len(self.components)
@@ -143,10 +161,10 @@ class Topology:
 
     def component(self, component_id: str) -> Component:
         """The component with this id, or an :class:`InputError` suggesting the nearest id."""
-        i = self.index.get(component_id)
+        i = self.index.get(component_id) if isinstance(component_id, str) else None
         if i is None:
-            raise InputError(self.source, None, f"unknown component id '{component_id}'",
-                             suggest(component_id, self.ids, "use one of the topology's ids"))
+            raise InputError(self.source, None, f"unknown component id {show(component_id)}",
+                             unknown_id_fix(component_id, self.ids))
         return self.components[i]
 
     @cached_property
@@ -293,7 +311,6 @@ class Topology:
         return {"components": comps, "dependencies": deps}
 
 
-_COMPONENT_DEFAULTS = {f: getattr(Component("x"), f) for f in Component.__dataclass_fields__}
 
 # where each Component field lives in the nested schema (for to_dict and for loading)
 _FIELD_PATHS: dict[str, tuple[str, ...]] = {
@@ -332,3 +349,205 @@ def _nest_component_fields(flat: dict[str, Any]) -> dict[str, Any]:
         node[path[-1]] = dict(v) if isinstance(v, Mapping) else v
     return out
 
+
+
+def unknown_id_fix(word: object, ids: tuple[str, ...]) -> str:
+    """The fix for an unknown component id: the nearest id and a list of (up to 12) ids.
+
+    >>> unknown_id_fix("postgress", ("nginx", "postgres"))
+    "did you mean 'postgres'? (ids: nginx, postgres)"
+    >>> unknown_id_fix("zzz", ("nginx", "postgres"))
+    'use one of nginx, postgres'
+    """
+    listed = one_of(ids)
+    near = suggest(word, ids, "")
+    return f"{near} (ids: {listed[len('use one of '):]})" if near else listed
+
+
+# ---------------------------------------------------------------------------------------------
+# Validation on construction: cheap checks, a detailed message only when one fails
+# ---------------------------------------------------------------------------------------------
+_TYPES = frozenset(COMPONENT_TYPES)
+_EDGE_TYPES = frozenset(EDGE_TYPES)
+_INF = float("inf")
+_NUMBER_FIELDS = (
+    "timeout_seconds", "max_connections", "connection_pool_size", "cpu_percent",
+    "memory_percent", "disk_percent", "network_connections", "failover_promotion_seconds",
+    "failover_health_check_interval_seconds", "failover_threshold", "mtbf_hours", "mttr_minutes",
+    "deploy_downtime_seconds", "packet_loss_rate", "gc_pause_ms", "gc_pause_frequency",
+    "runbook_coverage_percent", "automation_percent")
+_NUMBER_TYPES = frozenset({int, float})
+_numbers_of = attrgetter(*_NUMBER_FIELDS)
+_source_of, _target_of = attrgetter("source"), attrgetter("target")
+#: Parameters the engine reads as numbers, with the range accepted on construction (the
+#: engine checks its own tighter ranges where it reads them, e.g. hallucination_risk <= 1).
+PARAMETER_RANGES: dict[str, tuple[float, float]] = {
+    "hallucination_risk": (0.0, float(MAX_INT)), "failure_rate": (0.0, float(MAX_INT)),
+    "max_context_tokens": (0.0, float(MAX_INT)),
+}
+
+
+def _where(obj: Any, name: str) -> str:
+    if isinstance(obj, Component):
+        return f"Component {show(obj.id)}.{name}"
+    return f"Dependency {show(obj.source)} -> {show(obj.target)}.{name}"
+
+
+def _bad_number(obj: Any, name: str, low: float = 0.0, high: float = _INF) -> InputError:
+    v = getattr(obj, name)
+    if isinstance(v, bool) or not isinstance(v, int | float):
+        problem = f"{name} must be a number, not {type(v).__name__} {show(v)}"
+    elif v != v:
+        problem = f"{name} is NaN"
+    elif v in (_INF, -_INF):
+        problem = f"{name} is infinite"
+    elif abs(v) >= 1e300 or (isinstance(v, int) and abs(v) > MAX_INT):
+        problem = f"{name} is too large ({show(v)})"
+    else:
+        rng = f">= {low:g}" if high == _INF else f"in [{low:g}, {high:g}]"
+        problem = f"{name} must be {rng}, not {show(v)}"
+    rng = "a finite number >= 0" if high == _INF else f"a number in [{low:g}, {high:g}]"
+    return InputError(None, _where(obj, name), problem, f"pass {rng}")
+
+
+def _numbers_ok(values: tuple[Any, ...]) -> bool:
+    """All plain ints/floats, finite, >= 0 and not huge (fast: no per-value Python branch)."""
+    try:
+        return (set(map(type, values)) <= _NUMBER_TYPES and min(values) >= 0
+                and sum(values) < 1e300)
+    except (TypeError, OverflowError):
+        return False
+
+
+def _check_component(c: Component) -> None:
+    cid = c.id
+    if type(cid) is not str or not cid:
+        raise InputError(None, "Component.id", f"id must be non-empty text, not {show(cid)}",
+                         "pass a string id, e.g. Component('db', 'database')")
+    if type(c.type) is not str or c.type not in _TYPES:
+        raise InputError(None, _where(c, "type"), f"unknown component type {show(c.type)}",
+                         suggest(str(c.type), COMPONENT_TYPES))
+    r = c.replicas
+    if type(r) is not int or not 1 <= r <= MAX_INT:
+        if hasattr(r, "__index__") and not isinstance(r, bool) and 1 <= int(r) <= MAX_INT:
+            object.__setattr__(c, "replicas", int(r))  # a numpy integer
+        else:
+            raise InputError(None, _where(c, "replicas"), f"replicas must be a whole number "
+                             f">= 1, not {show(r)}", "set replicas to 1 or more")
+    if not _numbers_ok(_numbers_of(c)):
+        for f in _NUMBER_FIELDS:
+            if not _numbers_ok((getattr(c, f),)):
+                raise _bad_number(c, f)
+    if type(c.name) is not str or type(c.host) is not str:
+        f = "name" if type(c.name) is not str else "host"
+        raise InputError(None, _where(c, f), f"{f} must be text, not {show(getattr(c, f))}",
+                         "pass a string")
+    if type(c.failover) is not bool or type(c.autoscaling) is not bool:
+        f = "failover" if type(c.failover) is not bool else "autoscaling"
+        raise InputError(None, _where(c, f), f"{f} must be True or False, not "
+                         f"{show(getattr(c, f))}", "pass a bool")
+    if c.provider_sla is not None and not (_numbers_ok((c.provider_sla,))
+                                           and c.provider_sla <= 100):
+        raise _bad_number(c, "provider_sla", 0.0, 100.0)
+    params = c.parameters
+    if not isinstance(params, Mapping):
+        raise InputError(None, _where(c, "parameters"), f"parameters must be a mapping, not "
+                         f"{type(params).__name__}", "pass a dict of plain values")
+    if params:
+        _check_parameters(c, params)
+
+
+def _check_parameters(c: Component, params: Mapping[str, Any]) -> None:
+    bad = plain_data_problem(params)
+    if bad is not None:
+        path, problem, fix = bad
+        raise InputError(None, _where(c, "parameters") + (f".{path}" if path else ""), problem,
+                         fix)
+    for key, (low, high) in PARAMETER_RANGES.items():
+        v = params.get(key)
+        if v is not None and (isinstance(v, bool) or not isinstance(v, int | float)
+                              or not low <= v <= high):
+            rng = f"in [{low:g}, {high:g}]" if high < MAX_INT else ">= 0"
+            raise InputError(None, _where(c, f"parameters.{key}"), f"{key} must be a number "
+                             f"{rng}, not {show(v)}", f"write a number {rng}")
+
+
+def _check_dependency(d: Dependency) -> None:
+    s, t = d.source, d.target
+    if type(s) is not str or not s or type(t) is not str or not t:
+        f = "source" if type(s) is not str or not s else "target"
+        raise InputError(None, f"Dependency.{f}", f"{f} must be a component id (non-empty "
+                         f"text), not {show(getattr(d, f))}", "pass the component's id")
+    if type(d.type) is not str or d.type not in _EDGE_TYPES:
+        raise InputError(None, _where(d, "type"), f"unknown dependency type {show(d.type)}",
+                         suggest(str(d.type), EDGE_TYPES))
+    w, lat = d.weight, d.latency_ms
+    # fast path: plain floats/ints in range (NaN fails every comparison)
+    if not ((type(w) is float or type(w) is int) and (type(lat) is float or type(lat) is int)
+            and 0 <= w <= 1 and 0 <= lat < 1e300):
+        if not _numbers_ok((lat,)):
+            raise _bad_number(d, "latency_ms")
+        raise _bad_number(d, "weight", 0.0, 1.0)
+    if type(d.circuit_breaker) is not bool:
+        raise InputError(None, _where(d, "circuit_breaker"), "circuit_breaker must be True or "
+                         f"False, not {show(d.circuit_breaker)}", "pass a bool")
+
+
+def _as_tuple(topo: Topology, name: str, kind: type) -> tuple[Any, ...]:
+    value = getattr(topo, name)
+    if type(value) is not tuple:
+        if isinstance(value, str | bytes | Mapping) or not hasattr(value, "__iter__"):
+            raise InputError(topo.source, name, f"{name} must be a tuple of {kind.__name__}, "
+                             f"not {type(value).__name__}",
+                             f"pass a tuple, e.g. ({kind.__name__}(...), ...)")
+        value = tuple(value)
+        object.__setattr__(topo, name, value)
+    return value
+
+
+def _check_topology(topo: Topology) -> None:
+    if not isinstance(topo.source, str):
+        raise InputError(None, "Topology.source", f"source must be text, not "
+                         f"{show(topo.source)}", "pass a file name or a label")
+    comps = _as_tuple(topo, "components", Component)
+    deps = _as_tuple(topo, "dependencies", Dependency)
+    if not all(type(c) is Component for c in comps):
+        i, c = next((i, c) for i, c in enumerate(comps) if not isinstance(c, Component))
+        raise InputError(topo.source, f"components[{i}]", f"not a Component but "
+                         f"{type(c).__name__} {show(c)}", "build each with Component(id, type)")
+    index = {c.id: i for i, c in enumerate(comps)}
+    if len(index) != len(comps):
+        seen: dict[str, int] = {}
+        for i, c in enumerate(comps):
+            if c.id in seen:
+                raise InputError(topo.source, f"components[{i}]", f"duplicate component id "
+                                 f"{show(c.id)} (also components[{seen[c.id]}])",
+                                 "give every component a unique id")
+            seen[c.id] = i
+    topo.__dict__["index"] = index  # the cached property, computed once here
+    if not all(type(e) is Dependency for e in deps):
+        k, e = next((k, e) for k, e in enumerate(deps) if not isinstance(e, Dependency))
+        raise InputError(topo.source, f"dependencies[{k}]", f"not a Dependency but "
+                         f"{type(e).__name__} {show(e)}", "build each with Dependency(source, "
+                         "target, type)")
+    sources, targets = list(map(_source_of, deps)), list(map(_target_of, deps))
+    known = index.__contains__
+    if not (all(map(known, sources)) and all(map(known, targets))
+            and len(set(zip(sources, targets, strict=True))) == len(deps)):
+        seen_pairs: dict[tuple[str, str], int] = {}
+        ids = tuple(index)
+        for k, e in enumerate(deps):
+            for f, v in (("source", e.source), ("target", e.target)):
+                if v not in index:
+                    raise InputError(topo.source, f"dependencies[{k}] ({show(e.source)} -> "
+                                     f"{show(e.target)})", f"{f} {show(v)} is not a component "
+                                     "id", unknown_id_fix(v, ids))
+            pair = (e.source, e.target)
+            if pair in seen_pairs:
+                raise InputError(topo.source, f"dependencies[{k}]", f"duplicate dependency "
+                                 f"{e.source} -> {e.target} (also dependencies"
+                                 f"[{seen_pairs[pair]}])", "keep one edge per pair")
+            seen_pairs[pair] = k
+
+
+_COMPONENT_DEFAULTS = {f: getattr(Component("x"), f) for f in Component.__dataclass_fields__}
