@@ -38,7 +38,7 @@ __version__ = "0.1.0"
 
 # public name -> module that defines it
 _EXPORTS = {
-    "InputError": "common.errors",
+    "InputError": "common.errors", "InputWarning": "common.errors",
     "Topology": "model.topology", "Component": "model.topology", "Dependency": "model.topology",
     "topology_from_dict": "model.schema",
     "load_topology": "importers.native", "import_jaeger_dependencies": "importers.jaeger",

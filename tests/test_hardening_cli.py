@@ -119,7 +119,6 @@ def test_a_real_process_exits_2_without_a_traceback_on_dev_zero() -> None:
 # ---------------------------------------------------------------------------------------------
 # needed outside these files (the engine's entry points check the topology's type)
 # ---------------------------------------------------------------------------------------------
-@pytest.mark.xfail(strict=True, reason="needs engine change")
 @pytest.mark.parametrize("topology", ["demo.yaml", 123, None])
 def test_simulate_fault_checks_the_topology_type(topology: object) -> None:
     with pytest.raises(InputError, match="topology must be a Topology"):

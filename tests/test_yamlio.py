@@ -13,7 +13,8 @@ from hypothesis import strategies as st
 from faultray_lab.common.yamlio import load_yaml
 
 ROOT = Path(__file__).resolve().parents[1]
-FILES = sorted(p for p in ROOT.rglob("*.y*ml") if ".git" not in p.parts)
+FILES = sorted(p for pat in ("*.yaml", "*.yml") for p in ROOT.rglob(pat)
+               if not {".git", "_build"} & set(p.parts))
 
 TRICKY = [
     "a: 1", "a: -0", "a: +5", "a: 0123", "a: 0x1F", "a: 0b101", "a: 1_000", "a: 190:20:30",

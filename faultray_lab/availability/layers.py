@@ -75,29 +75,12 @@ def downtime_seconds_per_year(availability: float) -> float:
     return (1.0 - availability) * SECONDS_PER_YEAR
 
 
-def _check_component(c: Component) -> None:
-    """Reject impossible reliability fields of a component built in code (the loader already
-    rejects them in files)."""
-    where = f"components (id '{c.id}')"
-    for name in ("mtbf_hours", "mttr_minutes", "deploy_downtime_seconds", "packet_loss_rate",
-                 "gc_pause_ms", "gc_pause_frequency", "runbook_coverage_percent",
-                 "automation_percent"):
-        v = getattr(c, name)
-        if isinstance(v, bool) or not isinstance(v, int | float) or math.isnan(v) or v < 0:
-            raise InputError(None, f"{where}.{name}", f"{name} must be a number >= 0, not {v!r}",
-                             "use a non-negative value (0 MTBF means the type default)")
-    if isinstance(c.replicas, bool) or not isinstance(c.replicas, int) or c.replicas < 1:
-        raise InputError(None, f"{where}.replicas", f"replicas must be a whole number >= 1, "
-                         f"not {c.replicas!r}", "set replicas to 1 or more")
-
-
 def mtbf_hours(component: Component, defaults: Mapping[str, float] | None = None) -> float:
     """The component's MTBF in hours: its own if > 0, else its type's default (docs: semantics 4).
 
     >>> mtbf_hours(Component("db", "database"))
     4320.0
     """
-    _check_component(component)
     if component.mtbf_hours > 0:
         return component.mtbf_hours
     table = MTBF_DEFAULT_HOURS if defaults is None else {**MTBF_DEFAULT_HOURS, **defaults}
@@ -251,8 +234,6 @@ def availability_layers(
     comps = topology.components
     if not comps:
         raise InputError(topology.source, None, "no components", "add components")
-    for c in comps:
-        _check_component(c)
 
     # L2 hardware: components with a requires dependent, or with no dependents at all
     tiers: dict[str, float] = {}

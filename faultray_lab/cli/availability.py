@@ -8,8 +8,7 @@ import textwrap
 from typing import Any
 
 from ..common.errors import InputError
-from .common import format_table, print_json
-from .evaluation import whole_number
+from .common import SEED_MAX, float_arg, format_table, int_arg, print_json
 
 
 def add_availability(sub: Any) -> None:
@@ -26,18 +25,18 @@ def add_availability(sub: Any) -> None:
     p.add_argument("topology", help="topology file (.yaml or .json)")
     p.add_argument("--layers", type=int, default=5, choices=[5],
                    help="the layer model (default 5, the only one)")
-    p.add_argument("--deploys-per-month", type=float, default=8.0,
+    p.add_argument("--deploys-per-month", type=float_arg(0.0, 1e6), default=8.0,
                    help="software layer: deploys per month (default 8)")
-    p.add_argument("--human-error-rate", type=float, default=0.001,
+    p.add_argument("--human-error-rate", type=float_arg(0.0, 1.0), default=0.001,
                    help="software layer: fraction of time lost to human error (default 0.001)")
-    p.add_argument("--config-drift-rate", type=float, default=0.0005,
+    p.add_argument("--config-drift-rate", type=float_arg(0.0, 1.0), default=0.0005,
                    help="software layer: fraction of time lost to configuration drift "
                    "(default 0.0005)")
-    p.add_argument("--incidents-per-year", type=float, default=12.0,
+    p.add_argument("--incidents-per-year", type=float_arg(0.0, 1e6), default=12.0,
                    help="operational layer: incidents per year (default 12)")
-    p.add_argument("--mean-response-minutes", type=float, default=30.0,
+    p.add_argument("--mean-response-minutes", type=float_arg(0.0, 1e9), default=30.0,
                    help="operational layer: mean response time in minutes (default 30)")
-    p.add_argument("--oncall-coverage-percent", type=float, default=100.0,
+    p.add_argument("--oncall-coverage-percent", type=float_arg(0.0, 100.0), default=100.0,
                    help="operational layer: on-call coverage in percent (default 100)")
     p.add_argument("--system", action="store_true",
                    help="also compute the system availability of the targets (default: the "
@@ -47,9 +46,9 @@ def add_availability(sub: Any) -> None:
                    "the system availability (implies --system; default: the entry points)")
     p.add_argument("--method", default="exact", choices=("exact", "montecarlo"),
                    help="method for the system availability (default exact)")
-    p.add_argument("--trials", type=whole_number(1, 100_000_000), default=200_000,
+    p.add_argument("--trials", type=int_arg(1, 100_000_000), default=200_000,
                    help="Monte Carlo trials, 1 to 100,000,000 (default 200000)")
-    p.add_argument("--seed", type=whole_number(0, 2**63 - 1), default=0,
+    p.add_argument("--seed", type=int_arg(0, SEED_MAX), default=0,
                    help="Monte Carlo seed, a whole number >= 0 (default 0)")
     p.add_argument("--json", action="store_true",
                    help="print JSON instead of a table (default: table)")

@@ -85,6 +85,20 @@ def float_arg(low: float, high: float, *, low_open: bool = False) -> Any:
     return parse
 
 
+#: Largest seed the commands accept.
+SEED_MAX = 2**63 - 1
+
+
+def add_seed_bootstrap(p: argparse.ArgumentParser) -> None:
+    """The ``--seed`` and ``--bootstrap`` options of every command that bootstraps."""
+    from ..evaluation.backtest import MAX_BOOTSTRAP
+
+    p.add_argument("--seed", type=int_arg(0, SEED_MAX), default=0,
+                   help="bootstrap seed, a whole number >= 0 (default 0)")
+    p.add_argument("--bootstrap", type=int_arg(1, MAX_BOOTSTRAP), default=2000, metavar="N",
+                   help=f"bootstrap resamples, 1 to {MAX_BOOTSTRAP:,} (default 2000)")
+
+
 def choice_arg(choices: Sequence[str], what: str) -> Any:
     """An argparse ``type``: one of ``choices``, else the nearest and the list of them."""
     from ..common.suggest import one_of, suggest

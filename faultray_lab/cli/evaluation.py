@@ -7,48 +7,18 @@ import argparse
 import sys
 from typing import Any
 
-from .common import RULE_CHOICES, format_table, method_table, num, print_json
+from .common import RULE_CHOICES, add_seed_bootstrap, format_table, method_table, num, print_json
 
-#: Bounds of ``--bootstrap`` (see :data:`faultray_lab.evaluation.prospective.MAX_BOOTSTRAP`).
-BOOTSTRAP_RANGE = (1, 100_000)
-#: Bounds of ``--seed``.
-SEED_RANGE = (0, 2**63 - 1)
 _LEDGER_HELP = "ledger file (default predictions/ledger.jsonl; its head is <ledger>.head)"
 _EXPECT_HELP = ("a head hash published earlier (`faultray-lab ledger head`): refuse unless the "
                 "ledger still contains that record (default: not checked)")
-
-
-def whole_number(low: int, high: int) -> Any:
-    """An argparse ``type`` for a whole number in ``[low, high]`` (a bad value exits 2 with a
-    one-line message).
-
-    >>> whole_number(1, 10)("7")
-    7
-    """
-    def parse(text: str) -> int:
-        try:
-            value = int(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"not a whole number: {text[:40]!r}") from None
-        if not low <= value <= high:
-            raise argparse.ArgumentTypeError(f"must be from {low:,} to {high:,}, not "
-                                             f"{value:,}" if abs(value) < 10**30 else
-                                             f"must be from {low:,} to {high:,}")
-        return value
-
-    parse.__name__ = "whole number"
-    return parse
 
 
 def _add_bootstrap(p: Any) -> None:
     p.add_argument("--severity-map", default="published", choices=("published", "ordinal"),
                    help="label values: published (major counts 5.0) or ordinal (major 7) "
                    "(default published)")
-    p.add_argument("--seed", type=whole_number(*SEED_RANGE), default=0,
-                   help="bootstrap seed, a whole number >= 0 (default 0)")
-    p.add_argument("--bootstrap", type=whole_number(*BOOTSTRAP_RANGE), default=2000,
-                   metavar="N", help=f"bootstrap resamples, {BOOTSTRAP_RANGE[0]} to "
-                   f"{BOOTSTRAP_RANGE[1]:,} (default 2000)")
+    add_seed_bootstrap(p)
     p.add_argument("--json", action="store_true",
                    help="print JSON instead of tables (default: tables)")
 

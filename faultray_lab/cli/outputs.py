@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from .common import RULE_CHOICES, int_arg
+from .common import RULE_CHOICES, add_seed_bootstrap, int_arg
 
 
 def add_reproduce(sub: Any) -> None:
@@ -19,6 +19,10 @@ def add_reproduce(sub: Any) -> None:
     p.add_argument("--output", default="results", help="output folder (default results/)")
     p.add_argument("--notebooks", default="notebooks", help="notebook folder (default notebooks/)")
     p.add_argument("--kernel", default="python3", help="Jupyter kernel name (default python3)")
+    p.add_argument("--full", action="store_true",
+                   help="run the full-size statistics of notebooks that declare a `full` "
+                   "parameter (e.g. 1,000 label permutations instead of 50; minutes, not "
+                   "seconds) (default: off)")
     p.set_defaults(func=_cmd_reproduce)
 
 
@@ -29,7 +33,7 @@ def _cmd_reproduce(args: argparse.Namespace) -> int:
     t0 = time.perf_counter()
     from ..outputs.notebooks import run_notebooks
 
-    summary = run_notebooks(args.notebooks, args.output, kernel=args.kernel)
+    summary = run_notebooks(args.notebooks, args.output, kernel=args.kernel, full=args.full)
     n_ok = sum(r["status"] == "ok" for r in summary["notebooks"])
     target = Path(args.output) / "summary.json"
     print(f"{n_ok} of {len(summary['notebooks'])} notebooks ok, {len(summary['figures'])} "
@@ -52,10 +56,7 @@ def add_figures(sub: Any) -> None:
                    help="incident folder of the backtest (default incidents/paper-18)")
     p.add_argument("--published", default="incidents/paper-18-published.json",
                    help="published backtest results compared against ('none' to omit)")
-    p.add_argument("--seed", type=int_arg(0, 2**32 - 1), default=0,
-                   help="bootstrap seed (default 0)")
-    p.add_argument("--bootstrap", type=int_arg(1, 1_000_000), default=2000, metavar="N",
-                   help="bootstrap resamples, 1 to 1,000,000 (default 2000)")
+    add_seed_bootstrap(p)
     p.add_argument("--prospective", default="incidents/remodeled-18",
                    help="remodeled incident folder of the prospective-validation figures "
                    "(default incidents/remodeled-18; 'none' to skip)")

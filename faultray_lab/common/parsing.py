@@ -339,7 +339,7 @@ def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
 class LineLocator:
     """Find the line of a key path in YAML/JSON text, parsing the node tree only when needed.
 
-    >>> loc = LineLocator("components:\n  - id: no\n")
+    >>> loc = LineLocator("components:\\n  - id: no\\n")
     >>> loc.line(("components", 0, "id")), loc.scalar(("components", 0, "id"))
     (2, 'no')
     """

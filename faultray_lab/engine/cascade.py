@@ -20,7 +20,15 @@ from __future__ import annotations
 import math
 
 from ..common.errors import InputError
-from ..model.topology import DEGRADED, DOWN, HEALTH_ORDER, HEALTH_RANK, OVERLOADED, Topology
+from ..model.topology import (
+    DEGRADED,
+    DOWN,
+    HEALTH_ORDER,
+    HEALTH_RANK,
+    OVERLOADED,
+    Topology,
+    check_topology,
+)
 from .compile import compile_rules, compiled_topology
 from .effects import Cascade, Effect
 from .faults import (
@@ -86,6 +94,7 @@ def simulate_fault(
 
         plain = simulate_fault(topology, component_id, fault, rules, max_depth, multiplier)
         return _annotate(topology, plain)
+    check_topology(topology)
     rs = get_ruleset(rules)
     check_fault_type(fault, topology.source)
     t = _position(topology, component_id)
@@ -164,6 +173,7 @@ def simulate_latency_cascade(
     >>> c.health["postgres"], c.latency_ms["postgres"]
     ('degraded', 30000.0)
     """
+    check_topology(topology)
     rs = get_ruleset(rules)
     _check_multiplier(multiplier)
     t = _position(topology, component_id)
@@ -196,6 +206,7 @@ def simulate_traffic_spike(
     >>> simulate_traffic_spike(topo, 5.0, rules="faultray-v11").severity
     7.0
     """
+    check_topology(topology)
     rs = get_ruleset(rules)
     _check_multiplier(multiplier)
     direct: list[Effect] = []

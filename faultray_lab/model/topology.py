@@ -339,6 +339,20 @@ _FIELD_PATHS: dict[str, tuple[str, ...]] = {
 }
 
 
+def check_topology(obj: Any, name: str = "topology") -> Topology:
+    """``obj`` if it is a :class:`Topology`, else an InputError saying how to get one.
+
+    >>> check_topology("demo.yaml")  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    faultray_lab.common.errors.InputError: <input>: topology: topology must be a Topology, ...
+    """
+    if not isinstance(obj, Topology):
+        raise InputError(None, name, f"{name} must be a Topology, not {type(obj).__name__}",
+                         "load one first: faultray_lab.load_topology(path)")
+    return obj
+
+
 def _nest_component_fields(flat: dict[str, Any]) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for f, v in flat.items():

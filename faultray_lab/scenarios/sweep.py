@@ -25,7 +25,7 @@ from typing import Any
 from ..common.errors import InputError
 from ..common.suggest import suggest
 from ..engine.rules import get_ruleset
-from ..model.topology import Topology
+from ..model.topology import Topology, check_topology
 from .evaluate import SWEEP_COLUMNS, evaluator_for
 from .generate import Scenario, count_scenarios, iter_scenarios
 from .resilience import resilience_score, spof_rows
@@ -35,9 +35,7 @@ EXECUTORS = ("serial", "processes", "dask")
 
 def _check_sweep_args(topology: Topology, rules: Any, max_scenarios: Any,
                       executor: Any) -> None:
-    if not isinstance(topology, Topology):
-        raise InputError(None, "topology", f"expected a Topology, not {type(topology).__name__}",
-                         "load one with faultray_lab.load_topology(path)")
+    check_topology(topology)
     get_ruleset(rules)
     if max_scenarios is not None and (isinstance(max_scenarios, bool)
                                       or not isinstance(max_scenarios, int)
