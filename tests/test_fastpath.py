@@ -104,3 +104,17 @@ def test_non_monotone_fixpoint_table_runs_the_engine() -> None:
     df = single_fault_table(topo, odd, "cpu_saturation")
     for cid, sev in zip(df["component"], df["severity"], strict=True):
         assert sev == simulate_fault(topo, cid, "cpu_saturation", rules=odd).severity
+
+
+def test_amplifying_fixpoint_table_runs_the_engine() -> None:
+    """A table that makes a dependent worse than its upstream (a slow dependency takes its
+    caller down) cannot be computed level by level; chains come from the engine instead."""
+    topo = fl.load_topology(fl.demo_topology_path())
+    harsh = fl.get_ruleset("cps").with_rule(
+        fl.Rule("R-harsh", ("requires",), ("degraded", "overloaded"), then="down"), before="R2")
+    with pytest.raises(fl.InputError, match="non-amplifying"):
+        single_fault_summaries(topo, harsh, "overloaded")
+    df = single_fault_table(topo, harsh, "cpu_saturation")
+    for cid, sev, down in zip(df["component"], df["severity"], df["down"], strict=True):
+        c = simulate_fault(topo, cid, "cpu_saturation", rules=harsh)
+        assert (sev, down) == (c.severity, len(c.down))

@@ -91,7 +91,7 @@ SEED_MAX = 2**63 - 1
 
 def add_seed_bootstrap(p: argparse.ArgumentParser) -> None:
     """The ``--seed`` and ``--bootstrap`` options of every command that bootstraps."""
-    from ..evaluation.backtest import MAX_BOOTSTRAP
+    from ..common.validate import MAX_BOOTSTRAP
 
     p.add_argument("--seed", type=int_arg(0, SEED_MAX), default=0,
                    help="bootstrap seed, a whole number >= 0 (default 0)")

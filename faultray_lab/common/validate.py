@@ -15,17 +15,16 @@ from __future__ import annotations
 import contextlib
 import gc
 import math
+import numbers
 from collections.abc import Iterator, Mapping
 from typing import Any
-
-import numpy as np
 
 from .errors import InputError, show
 
 
 def check_number(value: Any, name: str, *, low: float = 0.0, high: float = math.inf,
             fix: str = "") -> float:
-    if isinstance(value, bool) or not isinstance(value, int | float | np.integer | np.floating):
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
         raise InputError(None, name, f"{name} must be a number, not {value!r}",
                          fix or "pass a plain number")
     v = float(value)
@@ -47,7 +46,7 @@ def check_count(value: Any, name: str, *, low: int = 1, high: int | None = None,
     >>> check_count(2000, "n_boot", high=1_000_000)
     2000
     """
-    if isinstance(value, bool) or not isinstance(value, int | np.integer):
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
         raise InputError(None, name, f"{name} must be a whole number, not {value!r}",
                          fix or f"pass a whole number >= {low}")
     v = int(value)
@@ -124,3 +123,8 @@ def no_gc() -> Iterator[None]:
     finally:
         if was_enabled:
             gc.enable()
+
+
+#: Largest number of bootstrap resamples any function or command accepts (memory grows with it
+#: times the number of incidents).
+MAX_BOOTSTRAP = 100_000

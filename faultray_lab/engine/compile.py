@@ -31,6 +31,7 @@ from __future__ import annotations
 import weakref
 from collections.abc import Mapping
 from dataclasses import dataclass
+from operator import attrgetter
 from typing import Any
 
 from ..common.errors import InputError
@@ -104,8 +105,9 @@ def compiled_topology(topology: Topology) -> CompiledTopology:
         idx = topology.index
         deps = topology.dependencies
         m = len(deps)
-        up = np.fromiter((idx[e.target] for e in deps), dtype=np.int64, count=m)
-        dn = np.fromiter((idx[e.source] for e in deps), dtype=np.int64, count=m)
+        get = idx.__getitem__
+        up = np.fromiter(map(get, map(attrgetter("target"), deps)), dtype=np.int64, count=m)
+        dn = np.fromiter(map(get, map(attrgetter("source"), deps)), dtype=np.int64, count=m)
         order = np.argsort(up, kind="stable")  # per upstream, edges in insertion order
         src, dst = up[order], dn[order]
         ptr = np.zeros(len(topology) + 1, dtype=np.int64)
@@ -136,6 +138,14 @@ class EdgeTable:
     dt: tuple[list[float], ...]
     monotone: bool
     rank_array: Any = None
+
+    @property
+    def fixpoint_ready(self) -> bool:
+        """Whether the least fixpoint can be computed level by level: the table is monotone and
+        non-amplifying (no edge gives its dependent a worse health than its upstream's)."""
+        if not self.monotone or self.rank_array is None:
+            return False
+        return all(bool((self.rank_array[h] <= h).all()) for h in (1, 2, 3))
 
     def rule_name(self, h: int, p: int) -> str | None:
         """The name of the row that fires at CSR position ``p`` for upstream rank ``h``."""
@@ -179,33 +189,32 @@ def _codes(values: list[Any]) -> Any:
     """Integer codes of values (equal values, equal codes), in first-appearance order."""
     import numpy as np
 
-    seen: dict[Any, int] = {}
-    out = np.empty(len(values), dtype=np.int64)
-    for i, v in enumerate(values):
-        try:
-            out[i] = seen.setdefault(v, len(seen))
-        except TypeError:  # an unhashable value, e.g. a parameters mapping
-            out[i] = seen.setdefault(_hashable(v), len(seen))
-    return out
+    try:
+        index = {v: i for i, v in enumerate(dict.fromkeys(values))}
+    except TypeError:  # an unhashable value, e.g. a parameters mapping
+        values = [_hashable(v) for v in values]
+        index = {v: i for i, v in enumerate(dict.fromkeys(values))}
+    return np.fromiter(map(index.__getitem__, values), dtype=np.int64, count=len(values))
 
 
-def _signatures(topology: Topology, cg: CompiledTopology, reads: tuple[str, ...]) -> Any:
-    """Per CSR position, one integer naming its (edge type, breaker, declared fields) values."""
+class _Sentinel:
+    """Stands for a state field an expression did not declare: any use of it is refused."""
+
+    def __init__(self, field: str) -> None:
+        self.field = field
+
+    def _refuse(self, *_: Any) -> Any:
+        raise _Undeclared(self.field)
+
+    __eq__ = __ne__ = __lt__ = __le__ = __gt__ = __ge__ = __bool__ = __hash__ = _refuse
+    __add__ = __radd__ = __sub__ = __rsub__ = __mul__ = __rmul__ = __float__ = _refuse
+
+
+def _combine(cols: list[Any], m: int) -> Any:
+    """One integer per row naming the row's values in ``cols`` (equal rows, equal integers)."""
     import numpy as np
 
-    comps, deps = topology.components, topology.dependencies
-    cols = [_codes([e.type for e in deps])[cg.eidx],
-            _codes([bool(e.circuit_breaker) for e in deps])[cg.eidx]]
-    for field in reads:
-        if field in STATE_FIELDS:
-            continue
-        role, _, attr = field.partition(".")
-        if role == "edge":
-            cols.append(_codes([getattr(e, attr) for e in deps])[cg.eidx])
-        else:
-            per_comp = _codes([getattr(c, attr) for c in comps])
-            cols.append(per_comp[cg.dst if role == "dependent" else cg.src])
-    key = np.zeros(len(cg.dep), dtype=np.int64)
+    key = np.zeros(m, dtype=np.int64)
     span = 1
     for col in cols:  # mixed radix while it fits in 62 bits, else pairwise re-coding
         size = int(col.max()) + 1 if len(col) else 1
@@ -217,6 +226,80 @@ def _signatures(topology: Topology, cg: CompiledTopology, reads: tuple[str, ...]
             key = key * size + col
             span *= size
     return key
+
+
+class _Columns:
+    """Per CSR position, integer codes of any field (each computed once per topology)."""
+
+    def __init__(self, topology: Topology, cg: CompiledTopology) -> None:
+        self.topology, self.cg, self.memo = topology, cg, {}
+
+    def __call__(self, field: str) -> Any:
+        col = self.memo.get(field)
+        if col is None:
+            cg, (role, _, attr) = self.cg, field.partition(".")
+            get = attrgetter(attr)
+            if role == "edge":
+                col = _codes(list(map(get, self.topology.dependencies)))[cg.eidx]
+            else:
+                per_comp = _codes(list(map(get, self.topology.components)))
+                col = per_comp[cg.dst if role == "dependent" else cg.src]
+            self.memo[field] = col
+        return col
+
+
+def _signatures(topology: Topology, cg: CompiledTopology, ruleset: RuleSet) -> Any:
+    """Per CSR position, one integer naming everything the interpreter's answer depends on.
+
+    That is the edge type and breaker flag, the outcome of every predicate for every upstream
+    health, and the value of every time expression (with no injected latency). Each predicate
+    and time expression is evaluated once per distinct value of the fields it declares, on
+    views that refuse any other field, so a continuous field such as utilization costs one
+    call per distinct value, not one interpreter run per edge.
+    """
+    import numpy as np
+
+    m = len(cg.dep)
+    cache = topology_cache(topology)
+    column = cache.get("columns")
+    if column is None:
+        column = cache["columns"] = _Columns(topology, cg)
+    cols = [column("edge.type"), column("edge.circuit_breaker")]
+    seen: set[int] = set()
+    for expr in (x for r in ruleset.rules for x in (r.when, r.dt)):
+        if id(expr) in seen:
+            continue
+        seen.add(id(expr))
+        fields = [f for f in expr.reads if f not in STATE_FIELDS]  # type: ignore[union-attr]
+        key = _combine([column(f) for f in fields], m)
+        _, first, inverse = np.unique(key, return_index=True, return_inverse=True)
+        healths = (1, 2, 3) if "upstream_health" in expr.reads else (0,)  # type: ignore[union-attr]
+        for h in healths:
+            values = [_apply(ruleset, expr, topology, cg, int(p), h) for p in first.tolist()]
+            cols.append(_codes(values)[inverse.reshape(-1)])
+    return _combine(cols, m)
+
+
+def _apply(ruleset: RuleSet, expr: Any, topology: Topology, cg: CompiledTopology, p: int,
+           h: int) -> Any:
+    """One predicate or time expression on the edge at CSR position ``p``, seeing only the
+    fields it declares (``h`` 0: it does not read the upstream's health)."""
+    reads = expr.reads
+    allowed = {role: frozenset(f.partition(".")[2] for f in reads if f.startswith(role + "."))
+               for role in ("dependent", "upstream", "edge")}
+    comps = topology.components
+    ctx = EdgeContext(
+        _Restricted(comps[int(cg.dst[p])], allowed["dependent"], "dependent"),
+        _Restricted(comps[int(cg.src[p])], allowed["upstream"], "upstream"),
+        _Restricted(topology.dependencies[int(cg.eidx[p])], allowed["edge"], "edge"),
+        HEALTH_ORDER[h] if h else _Sentinel("upstream_health"),  # type: ignore[arg-type]
+        None if "upstream_latency_ms" in reads else _Sentinel("upstream_latency_ms"))  # type: ignore[arg-type]
+    try:
+        return expr.fn(ctx)
+    except _Undeclared as exc:
+        rule = next(r.name for r in ruleset.rules if expr in (r.when, r.dt))
+        raise InputError(None, f"rule {rule}", f"{expr.name} reads {exc.args[0]} without "
+                         "declaring it", f"add '{exc.args[0]}' to its reads") from None
 
 
 def compile_rules(topology: Topology, ruleset: RuleSet) -> EdgeTable:
@@ -242,7 +325,7 @@ def compile_rules(topology: Topology, ruleset: RuleSet) -> EdgeTable:
     rank_array = np.zeros((4, m), dtype=np.int64)
     monotone = True
     if m:
-        sig = _signatures(topology, cg, reads)
+        sig = _signatures(topology, cg, ruleset)
         _, first, inverse = np.unique(sig, return_index=True, return_inverse=True)
         inverse = inverse.reshape(-1)
         allowed = {role: frozenset(f.partition(".")[2] for f in reads if f.startswith(role + "."))

@@ -111,7 +111,7 @@ def has_fast_path(topology: Topology, rules: str | RuleSet, fault: str) -> bool:
     rs = get_ruleset(rules)
     if rs.traversal == "first-come-dfs":
         return True
-    return fault != "latency_spike" and bool(compile_rules(topology, rs).monotone)
+    return fault != "latency_spike" and compile_rules(topology, rs).fixpoint_ready
 
 
 def single_fault_summaries(topology: Topology, rules: str | RuleSet = "cps",
@@ -144,11 +144,13 @@ def single_fault_summaries(topology: Topology, rules: str | RuleSet = "cps",
         h0 = HEALTH_RANK[health]
         if rs.traversal == "first-come-dfs":
             cache[key] = _walk_table(topology, rs, h0)
-        elif compile_rules(topology, rs).monotone:
+        elif compile_rules(topology, rs).fixpoint_ready:
             cache[key] = _reach_table(topology, rs, h0)
         else:
             raise InputError(None, f"rule set {rs.name}", "no vectorized path: its table is not "
-                             "monotone (a worse upstream gives a milder outcome on some edge)",
+                             "monotone and non-amplifying on this topology (a worse upstream "
+                             "gives a milder outcome, or a dependent ends worse than its "
+                             "upstream, on some edge)",
                              "run simulate_fault per component (run_sweep does this itself)")
     return cache[key]
 
@@ -194,44 +196,57 @@ def _walk_table(topology: Topology, rs: RuleSet, h0: int) -> SingleFaultTable:
 
 
 def _reach_table(topology: Topology, rs: RuleSet, h0: int) -> SingleFaultTable:
-    """Least fixpoint for every target by reachability in the compiled state graph.
+    """Least fixpoint for every target, level by level, by sparse reachability.
 
-    State ``3 c + (r - 1)`` is "component c at rank r"; the compiled table gives an edge from
-    (u, h) to (d, rank[h][p]) for each dependent edge p of u with an effect (self-edges are
-    ignored, as the fixpoint ignores them).
+    With a monotone, non-amplifying table (:attr:`EdgeTable.fixpoint_ready`), "H(d) >= k" holds
+    exactly when d is the target injected at k or more, when some edge gives d rank >= k from
+    an upstream whose own rank already reaches the edge's threshold ``min{h: rank[h] >= k}``
+    (never below k). So the sets ``S_k = {(target, c): H >= k}`` are computed from the top: S_k
+    starts from S_(k+1), the targets injected at k or more and one step from S_j over edges
+    whose threshold is j > k, and is closed over the edges whose threshold is k. A component's
+    rank is the highest k whose set holds it. Self-edges are ignored, as the fixpoint ignores
+    them.
     """
     import numpy as np
     from scipy import sparse
 
     cg = compiled_topology(topology)
-    table = compile_rules(topology, rs)
+    ranks = compile_rules(topology, rs).rank_array
     n = cg.n
     keep = cg.src != cg.dst
-    rows, cols = [], []
-    for h in (1, 2, 3):
-        out = table.rank_array[h]
-        sel = keep & (out > 0)
-        rows.append(cg.src[sel] * 3 + (h - 1))
-        cols.append(cg.dst[sel] * 3 + out[sel] - 1)
-    r_all, c_all = np.concatenate(rows), np.concatenate(cols)
-    graph = sparse.csr_matrix((np.ones(len(r_all), dtype=np.int32), (r_all, c_all)),
-                              shape=(3 * n, 3 * n))
-    graph.sum_duplicates()
-    graph.data[:] = 1
-    seeds = sparse.csr_matrix((np.ones(n, dtype=np.int32),
-                               (np.arange(n), np.arange(n) * 3 + h0 - 1)), shape=(n, 3 * n))
-    reach = _reach(seeds, graph)
-    row = np.repeat(np.arange(n), np.diff(reach.indptr))
-    state = reach.indices.astype(np.int64)
-    comp, rank = state // 3, state % 3 + 1
-    # states of one component are adjacent and ascending in rank: keep the last of each run
-    key = row * n + comp
-    last = np.ones(len(key), dtype=bool)
-    last[:-1] = key[1:] != key[:-1]
-    row, comp, rank = row[last], comp[last], rank[last].astype(np.int8)
-    ptr = np.zeros(n + 1, dtype=np.int64)
-    np.cumsum(np.bincount(row, minlength=n), out=ptr[1:])
-    counts = [np.bincount(row, weights=(rank == r), minlength=n).astype(np.int64)
+    # threshold[k][p]: the least upstream rank with which edge p gives rank >= k (4: never)
+    threshold = {k: np.where(ranks[1] >= k, 1, np.where(ranks[2] >= k, 2,
+                                                        np.where(ranks[3] >= k, 3, 4)))
+                 for k in (1, 2, 3)}
+
+    def edges(mask: Any) -> Any:
+        sel = keep & mask
+        return sparse.csr_matrix((np.ones(int(sel.sum()), dtype=bool), (cg.src[sel], cg.dst[sel])),
+                                 shape=(n, n))
+
+    eye = sparse.identity(n, dtype=bool, format="csr")
+    empty = sparse.csr_matrix((n, n), dtype=bool)
+    levels: dict[int, Any] = {4: empty}
+    for k in (3, 2, 1):
+        start = levels[k + 1] + (eye if h0 >= k else empty)
+        for j in range(k + 1, 4):
+            if levels[j].nnz:
+                start = start + levels[j] @ edges(threshold[k] == j)
+        levels[k] = _reach(start, edges(threshold[k] == k)) if start.nnz else empty
+    reach = levels[1]
+    reach.sort_indices()
+    ptr = reach.indptr.astype(np.int64)
+    comp = reach.indices.astype(np.int64)
+    rows = np.repeat(np.arange(n, dtype=np.int64), np.diff(ptr))
+    key_all = rows * n + comp
+    rank = np.ones(len(comp), dtype=np.int8)
+    for k in (2, 3):
+        upper = levels[k]
+        if upper.nnz:
+            upper.sort_indices()
+            urows = np.repeat(np.arange(n, dtype=np.int64), np.diff(upper.indptr))
+            rank[np.searchsorted(key_all, urows * n + upper.indices)] += 1
+    counts = [np.bincount(rows, weights=(rank == r), minlength=n).astype(np.int64)
               for r in (3, 2, 1)]
     raw = list(zip(*(c.tolist() for c in counts), strict=True))
     return SingleFaultTable(rs.name, HEALTH_ORDER[h0], ptr, comp, rank, raw)
@@ -243,7 +258,6 @@ def _reach(seeds: Any, graph: Any) -> Any:
     frontier = seeds
     while frontier.nnz:
         nxt = frontier @ graph
-        nxt.data[:] = 1
         nxt = nxt - nxt.multiply(visited)
         nxt.eliminate_zeros()
         if not nxt.nnz:

@@ -40,7 +40,7 @@ import pandas as pd
 
 from ..common.errors import InputError
 from ..common.jsonutil import dumps, to_jsonable
-from ..common.validate import check_count
+from ..common.validate import MAX_BOOTSTRAP, check_count
 from ..engine.cascade import simulate_fault
 from ..engine.effects import Cascade
 from ..engine.rules import RuleSet, ruleset_name
@@ -59,9 +59,6 @@ from .metrics import (
 ENGINE = "engine"
 
 
-#: Largest number of bootstrap resamples a backtest or a score accepts (memory grows with it
-#: times the number of incidents).
-MAX_BOOTSTRAP = 100_000
 
 
 @dataclass(frozen=True, eq=False)

@@ -52,9 +52,9 @@ import pandas as pd
 from ..common.errors import InputError
 from ..common.files import atomic_write_bytes, exclusive_lock
 from ..common.jsonutil import canonical_json, to_jsonable
-from ..common.validate import check_count
+from ..common.validate import MAX_BOOTSTRAP, check_count
 from ..engine.rules import RuleSet, ruleset_name
-from .backtest import MAX_BOOTSTRAP, backtest, best_baseline, bootstrap_intervals
+from .backtest import backtest, best_baseline, bootstrap_intervals
 from .baselines import BASELINES
 from .incidents import Incident, load_incidents
 from .ledger import (
