@@ -21,7 +21,7 @@ fixed)::
 
 Every problem (an unknown key, a truth or fault id missing from the topology, an unknown fault type
 or severity label, a negative downtime, an id that differs from the file name...) raises one
-:class:`~faultray_lab.errors.InputError` naming the file, the key path, the line and the fix.
+:class:`~faultray_lab.common.errors.InputError` naming the file, the key path, the line and the fix.
 
 Examples
 --------
@@ -171,7 +171,7 @@ class Incident:
 
     Examples
     --------
-    >>> from faultray_lab.topology import Component
+    >>> from faultray_lab.model.topology import Component
     >>> inc = Incident("x", Topology((Component("a"),)), Fault("a"))
     >>> inc.scored
     False
@@ -197,7 +197,7 @@ class Incident:
     def to_dict(self) -> dict[str, Any]:
         """The incident in the file schema (the topology in its compact form).
 
-        >>> from faultray_lab.topology import Component
+        >>> from faultray_lab.model.topology import Component
         >>> Incident("x", Topology((Component("a"),)), Fault("a")).to_dict()["fault"]
         {'component': 'a', 'type': 'component_down'}
         """
