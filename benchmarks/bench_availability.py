@@ -7,7 +7,8 @@
    client to each target), measured in the same run.
    Two samplers of the killed containers are timed: ``auto`` (here a uniform index into the
    table of all K-subsets) and ``shuffle`` (a vectorized partial Fisher-Yates, for any size).
-2. A seeded 1,000-component layered topology (:func:`faultray_lab.importers.synthetic.layered_topology`):
+2. A seeded 1,000-component layered topology
+   (:func:`faultray_lab.importers.synthetic.layered_topology`):
    :func:`faultray_lab.availability.system.system_availability` Monte Carlo of its entry points
    (``serve="all"`` and ``"any"``, and with a common-cause group), beside a per-trial networkx
    loop (sample every component, then check each target's requires-closure with

@@ -1,9 +1,9 @@
 """Engine benchmark: topology load time and per-fault simulate_fault time, both rule sets.
 
 Builds seeded layered topologies (average out-degree 3) with
-:func:`faultray_lab.importers.synthetic.layered_topology`, writes them as JSON and YAML, and prints for
-1,000 and 10,000 components: the load time of each file and the median and maximum time of
-``simulate_fault`` over every component, for ``faultray-v11`` and ``cps``. With
+:func:`faultray_lab.importers.synthetic.layered_topology`, writes them as JSON and YAML, and
+prints for 1,000 and 10,000 components: the load time of each file and the median and
+maximum time of ``simulate_fault`` over every component, for ``faultray-v11`` and ``cps``. With
 ``--ref-python`` (a virtual environment holding ``faultray==11.1.0``) and ``--oracle`` (the
 shared oracle script), it also runs the reference on the same files in the same run and prints
 the ratio of total times (the reference has one engine, compared with both rule sets).

@@ -1,8 +1,8 @@
 """Sweep benchmark (issue 6): all single faults, the capped default sweep, the uncapped sweep.
 
 Builds seeded layered topologies (average out-degree 3) with
-:func:`faultray_lab.importers.synthetic.layered_topology`, writes them as JSON, and prints, each measured
-in a fresh Python process (so the peak memory is that run's own):
+:func:`faultray_lab.importers.synthetic.layered_topology`, writes them as JSON, and prints, each
+measured in a fresh Python process (so the peak memory is that run's own):
 
 1. all single-component faults in process (``component_down`` on every component, the
    vectorized table of :mod:`faultray_lab.engine.fastpath`, topology already loaded, imports warm),
