@@ -277,6 +277,13 @@ class RuleSet:
         return tuple(dict.fromkeys(f for r in self.rules for f in r.reads))
 
     @cached_property
+    def dispatch(self) -> dict[tuple[str, bool, str], tuple[tuple[Any, ...], ...]]:
+        """:attr:`candidates` as ``(index, when function, name, then, dt function)`` tuples, the
+        form the interpreter walks."""
+        return {key: tuple((i, r.when.fn, r.name, r.then, r.dt.fn)  # type: ignore[union-attr]
+                           for i, r in rows) for key, rows in self.candidates.items()}
+
+    @cached_property
     def candidates(self) -> dict[tuple[str, bool, str], tuple[tuple[int, Rule], ...]]:
         """(edge type, has breaker, upstream health) -> (row index, row) in table order."""
         return {(et, br, uh): tuple((i, r) for i, r in enumerate(self.rules)
@@ -293,19 +300,21 @@ def first_match(ruleset: RuleSet, ctx: EdgeContext) -> tuple[str, str | None, fl
     >>> first_match(get_ruleset("faultray-v11"), ctx)
     ('R2', 'down', 30.0)
     """
-    m = match_index(ruleset, ctx)
-    if m is None:
-        return None
-    r = ruleset.rules[m]
-    return r.name, r.then, r.dt.fn(ctx)  # type: ignore[union-attr]
+    row = _first(ruleset, ctx)
+    return None if row is None else (row[2], row[3], row[4](ctx))
 
 
 def match_index(ruleset: RuleSet, ctx: EdgeContext) -> int | None:
     """The position of the first row matching this edge in ``ruleset.rules``, or None."""
-    for i, r in ruleset.candidates[(ctx.edge.type, bool(ctx.edge.circuit_breaker),
-                                    ctx.upstream_health)]:
-        if r.when.fn(ctx):  # type: ignore[union-attr]
-            return i
+    row = _first(ruleset, ctx)
+    return None if row is None else row[0]
+
+
+def _first(ruleset: RuleSet, ctx: EdgeContext) -> tuple[Any, ...] | None:
+    """The first candidate row whose predicate holds: ``(index, when, name, then, dt)``."""
+    for row in ruleset.dispatch[(ctx.edge.type, ctx.edge.circuit_breaker, ctx.upstream_health)]:
+        if row[1](ctx):
+            return row
     return None
 
 
