@@ -132,13 +132,18 @@ def _first_come_effects(topo: Topology, rs: RuleSet, t: int, h0: int, t0: float,
     walk = first_come_dfs(compiled_topology(topo), table.rank, t, h0, max_depth)
     ids, edge_src = topo.ids, compiled_topology(topo).src
     times = [t0]
+    expanded = {t: 0}  # component -> its latest effect that can expand it (see Walk)
     effects = [Effect(ids[t], HEALTH_ORDER[h0], t0, None, "R1", None)]
     for i in range(1, len(walk.component)):
-        par, p = walk.parent[i], walk.position[i]
+        p = walk.position[i]
+        up = int(edge_src[p])
+        par = expanded[up]
         hp = walk.rank[par]
         times.append(times[par] + table.dt[hp][p])
         effects.append(Effect(ids[walk.component[i]], HEALTH_ORDER[walk.rank[i]], times[i],
-                              None, table.rule_name(hp, p), ids[int(edge_src[p])]))
+                              None, table.rule_name(hp, p), ids[up]))
+        if walk.rank[i] >= 2:
+            expanded[walk.component[i]] = i
     for a in agent_cross_layer(topo, t, set(walk.component)):
         effects.append(Effect(ids[a], DEGRADED, 0.0, None, "R-agent", ids[t]))
     return tuple(effects)

@@ -45,14 +45,14 @@ DATA_TYPES = ("database", "cache", "storage")
 class Walk(NamedTuple):
     """The effects of a first-come traversal, in order, as parallel lists.
 
-    Effect 0 is the target's own (``position`` -1, ``parent`` -1); effect ``i`` was produced by
-    the edge at CSR position ``position[i]`` from the component of effect ``parent[i]``.
+    Effect 0 is the target's own (``position`` -1); effect ``i`` was produced by the edge at CSR
+    position ``position[i]``, from the upstream component's latest effect of rank 2 or more
+    before it (the one that expanded it; the target's own for its direct dependents).
     """
 
     component: list[int]
     rank: list[int]
     position: list[int]
-    parent: list[int]
 
 
 def first_come_dfs(cg: CompiledTopology, rank: Sequence[Sequence[int]], target: int, h0: int,
@@ -65,12 +65,12 @@ def first_come_dfs(cg: CompiledTopology, rank: Sequence[Sequence[int]], target: 
     so a later path may append a second effect for it.
     """
     ptr, dep = cg.ptr, cg.dep
-    comp, ranks, pos, parent = [target], [h0], [-1], [-1]
+    comp, ranks, pos = [target], [h0], [-1]
     if max_depth < 0:
-        return Walk(comp, ranks, pos, parent)
+        return Walk(comp, ranks, pos)
     visited = {target}
-    # one stack frame per expanded component: id, rank, depth, next CSR position, effect index
-    sx, sh, sd, sp, se = [target], [h0], [0], [ptr[target]], [0]
+    # one stack frame per expanded component: id, rank, depth, next CSR position
+    sx, sh, sd, sp = [target], [h0], [0], [ptr[target]]
     while sx:
         p, end, out = sp[-1], ptr[sx[-1] + 1], rank[sh[-1]]
         pushed = False
@@ -83,7 +83,6 @@ def first_come_dfs(cg: CompiledTopology, rank: Sequence[Sequence[int]], target: 
             comp.append(d)
             ranks.append(h)
             pos.append(p - 1)
-            parent.append(se[-1])
             depth = sd[-1] + 1
             if h >= 2 and depth <= max_depth:
                 visited.add(d)
@@ -92,7 +91,6 @@ def first_come_dfs(cg: CompiledTopology, rank: Sequence[Sequence[int]], target: 
                 sh.append(h)
                 sd.append(depth)
                 sp.append(ptr[d])
-                se.append(len(comp) - 1)
                 pushed = True
                 break
         if not pushed:
@@ -100,8 +98,7 @@ def first_come_dfs(cg: CompiledTopology, rank: Sequence[Sequence[int]], target: 
             sh.pop()
             sd.pop()
             sp.pop()
-            se.pop()
-    return Walk(comp, ranks, pos, parent)
+    return Walk(comp, ranks, pos)
 
 
 def agent_reach(topology: Topology) -> list[tuple[int, frozenset[int], bool]]:
