@@ -229,21 +229,30 @@ def _combine(cols: list[Any], m: int) -> Any:
 
 
 class _Columns:
-    """Per CSR position, integer codes of any field (each computed once per topology)."""
+    """Integer codes of any field, per CSR position or per component (each computed once per
+    topology)."""
 
     def __init__(self, topology: Topology, cg: CompiledTopology) -> None:
         self.topology, self.cg, self.memo = topology, cg, {}
 
+    def per_component(self, attr: str) -> Any:
+        """Per component, the code of its ``attr``."""
+        col = self.memo.get(("component", attr))
+        if col is None:
+            col = _codes(list(map(attrgetter(attr), self.topology.components)))
+            self.memo[("component", attr)] = col
+        return col
+
     def __call__(self, field: str) -> Any:
+        """Per CSR position, the code of ``dependent.<attr>``, ``upstream.<attr>`` or
+        ``edge.<attr>``."""
         col = self.memo.get(field)
         if col is None:
             cg, (role, _, attr) = self.cg, field.partition(".")
-            get = attrgetter(attr)
             if role == "edge":
-                col = _codes(list(map(get, self.topology.dependencies)))[cg.eidx]
+                col = _codes(list(map(attrgetter(attr), self.topology.dependencies)))[cg.eidx]
             else:
-                per_comp = _codes(list(map(get, self.topology.components)))
-                col = per_comp[cg.dst if role == "dependent" else cg.src]
+                col = self.per_component(attr)[cg.dst if role == "dependent" else cg.src]
             self.memo[field] = col
         return col
 
@@ -253,9 +262,10 @@ def _signatures(topology: Topology, cg: CompiledTopology, ruleset: RuleSet) -> A
 
     That is the edge type and breaker flag, the outcome of every predicate for every upstream
     health, and the value of every time expression (with no injected latency). Each predicate
-    and time expression is evaluated once per distinct value of the fields it declares, on
-    views that refuse any other field, so a continuous field such as utilization costs one
-    call per distinct value, not one interpreter run per edge.
+    and time expression is evaluated once per distinct value of the fields it declares (per
+    component when it reads one component only), on views that refuse any other field, so a
+    continuous field such as utilization costs one call per distinct value, not one interpreter
+    run per edge. An expression that reads no field cannot tell edges apart and adds nothing.
     """
     import numpy as np
 
@@ -264,6 +274,7 @@ def _signatures(topology: Topology, cg: CompiledTopology, ruleset: RuleSet) -> A
     column = cache.get("columns")
     if column is None:
         column = cache["columns"] = _Columns(topology, cg)
+    comps, deps = topology.components, topology.dependencies
     cols = [column("edge.type"), column("edge.circuit_breaker")]
     seen: set[int] = set()
     for expr in (x for r in ruleset.rules for x in (r.when, r.dt)):
@@ -271,27 +282,41 @@ def _signatures(topology: Topology, cg: CompiledTopology, ruleset: RuleSet) -> A
             continue
         seen.add(id(expr))
         fields = [f for f in expr.reads if f not in STATE_FIELDS]  # type: ignore[union-attr]
+        if not fields:
+            continue
+        healths = (1, 2, 3) if "upstream_health" in expr.reads else (0,)  # type: ignore[union-attr]
+        roles = {f.partition(".")[0] for f in fields}
+        if len(roles) == 1 and roles != {"edge"}:  # one component: group the components
+            role = roles.pop()
+            key = _combine([column.per_component(f.partition(".")[2]) for f in fields],
+                           len(comps))
+            _, first, inverse = np.unique(key, return_index=True, return_inverse=True)
+            at = cg.dst if role == "dependent" else cg.src
+            for h in healths:
+                values = [_apply(ruleset, expr, comps[i], comps[i], deps[0] if deps else None, h)
+                          for i in first.tolist()]
+                cols.append(_codes(values)[inverse.reshape(-1)][at])
+            continue
         key = _combine([column(f) for f in fields], m)
         _, first, inverse = np.unique(key, return_index=True, return_inverse=True)
-        healths = (1, 2, 3) if "upstream_health" in expr.reads else (0,)  # type: ignore[union-attr]
         for h in healths:
-            values = [_apply(ruleset, expr, topology, cg, int(p), h) for p in first.tolist()]
+            values = [_apply(ruleset, expr, comps[int(cg.dst[p])], comps[int(cg.src[p])],
+                             deps[int(cg.eidx[p])], h) for p in first.tolist()]
             cols.append(_codes(values)[inverse.reshape(-1)])
     return _combine(cols, m)
 
 
-def _apply(ruleset: RuleSet, expr: Any, topology: Topology, cg: CompiledTopology, p: int,
+def _apply(ruleset: RuleSet, expr: Any, dependent: Any, upstream: Any, edge: Any,
            h: int) -> Any:
-    """One predicate or time expression on the edge at CSR position ``p``, seeing only the
-    fields it declares (``h`` 0: it does not read the upstream's health)."""
+    """One predicate or time expression on one edge's objects, seeing only the fields it
+    declares (``h`` 0: it does not read the upstream's health)."""
     reads = expr.reads
     allowed = {role: frozenset(f.partition(".")[2] for f in reads if f.startswith(role + "."))
                for role in ("dependent", "upstream", "edge")}
-    comps = topology.components
     ctx = EdgeContext(
-        _Restricted(comps[int(cg.dst[p])], allowed["dependent"], "dependent"),
-        _Restricted(comps[int(cg.src[p])], allowed["upstream"], "upstream"),
-        _Restricted(topology.dependencies[int(cg.eidx[p])], allowed["edge"], "edge"),
+        _Restricted(dependent, allowed["dependent"], "dependent"),
+        _Restricted(upstream, allowed["upstream"], "upstream"),
+        _Restricted(edge, allowed["edge"], "edge"),
         HEALTH_ORDER[h] if h else _Sentinel("upstream_health"),  # type: ignore[arg-type]
         None if "upstream_latency_ms" in reads else _Sentinel("upstream_latency_ms"))  # type: ignore[arg-type]
     try:

@@ -219,20 +219,32 @@ def _reach_table(topology: Topology, rs: RuleSet, h0: int) -> SingleFaultTable:
                                                         np.where(ranks[3] >= k, 3, 4)))
                  for k in (1, 2, 3)}
 
-    def edges(mask: Any) -> Any:
-        sel = keep & mask
-        return sparse.csr_matrix((np.ones(int(sel.sum()), dtype=bool), (cg.src[sel], cg.dst[sel])),
-                                 shape=(n, n))
+    built: dict[bytes, Any] = {}
 
-    eye = sparse.identity(n, dtype=bool, format="csr")
+    def edges(mask: Any) -> Any:
+        """The adjacency (upstream -> dependent) of the edges in ``mask``; None if there are none
+        (equal masks share one matrix)."""
+        sel = keep & mask
+        if not sel.any():
+            return None
+        key = np.packbits(sel).tobytes()
+        if key not in built:
+            built[key] = sparse.csr_matrix((np.ones(int(sel.sum()), dtype=bool),
+                                            (cg.src[sel], cg.dst[sel])), shape=(n, n))
+        return built[key]
+
     empty = sparse.csr_matrix((n, n), dtype=bool)
     levels: dict[int, Any] = {4: empty}
     for k in (3, 2, 1):
-        start = levels[k + 1] + (eye if h0 >= k else empty)
+        start = levels[k + 1]
+        if h0 >= k:
+            start = start + sparse.identity(n, dtype=bool, format="csr")
         for j in range(k + 1, 4):
-            if levels[j].nnz:
-                start = start + levels[j] @ edges(threshold[k] == j)
-        levels[k] = _reach(start, edges(threshold[k] == k)) if start.nnz else empty
+            step = edges(threshold[k] == j)
+            if levels[j].nnz and step is not None:
+                start = start + levels[j] @ step
+        closure = edges(threshold[k] == k)
+        levels[k] = start if closure is None or not start.nnz else _reach(start, closure)
     reach = levels[1]
     reach.sort_indices()
     ptr = reach.indptr.astype(np.int64)
