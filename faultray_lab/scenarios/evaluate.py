@@ -34,6 +34,7 @@ class Evaluator:
     def __init__(self, topology: Topology, rules: str | RuleSet) -> None:
         self.topology = topology
         self.rs = get_ruleset(rules)
+        self.chains = ruleset_cache(topology, self.rs, "chains")  # filled by fault_chain
 
     def scenario_chains(self, s: Scenario) -> list[Chain]:
         """The scenario's chains: the traffic spike first (if any), then each fault's."""
@@ -41,11 +42,15 @@ class Evaluator:
         chains = []
         if s.traffic_multiplier > 1:
             chains.append(traffic_chain(self.topology, self.rs, float(s.traffic_multiplier)))
+        known = self.chains
         for cid, fault in s.faults:
             i = idx.get(cid)
             if i is None:
                 self.topology.component(cid)  # raises with a suggestion
-            chains.append(fault_chain(self.topology, self.rs, i, fault))  # type: ignore[arg-type]
+            ch = known.get((i, fault))
+            if ch is None:
+                ch = fault_chain(self.topology, self.rs, i, fault)  # type: ignore[arg-type]
+            chains.append(ch)
         return chains
 
     def merged(self, s: Scenario) -> tuple[dict[int, int], tuple[int, int, int], float,
