@@ -129,7 +129,8 @@ class EdgeTable:
     index of the firing row (-1 none) and ``dt[h][p]`` its propagation time in seconds. Index 0
     of each list is unused. ``rank_array`` holds ``rank`` as one numpy array (4 x edges) for
     the vectorized paths; ``monotone`` says whether a worse upstream never gives a milder outcome
-    on any edge.
+    on any edge, and ``fixpoint_ready`` whether, besides, no edge gives its dependent a worse
+    health than its upstream's: then the least fixpoint can be computed level by level.
     """
 
     ruleset: RuleSet
@@ -138,14 +139,7 @@ class EdgeTable:
     dt: tuple[list[float], ...]
     monotone: bool
     rank_array: Any = None
-
-    @property
-    def fixpoint_ready(self) -> bool:
-        """Whether the least fixpoint can be computed level by level: the table is monotone and
-        non-amplifying (no edge gives its dependent a worse health than its upstream's)."""
-        if not self.monotone or self.rank_array is None:
-            return False
-        return all(bool((self.rank_array[h] <= h).all()) for h in (1, 2, 3))
+    fixpoint_ready: bool = False
 
     def rule_name(self, h: int, p: int) -> str | None:
         """The name of the row that fires at CSR position ``p`` for upstream rank ``h``."""
@@ -380,8 +374,9 @@ def compile_rules(topology: Topology, ruleset: RuleSet) -> EdgeTable:
             ranks[h] = rank_array[h].tolist()
             rows[h] = row_sig[h][inverse].tolist()
             dts[h] = dt_sig[h][inverse].tolist()
+    ready = monotone and all(bool((rank_array[h] <= h).all()) for h in (1, 2, 3))
     table = cache["table"] = EdgeTable(ruleset, tuple(ranks), tuple(rows), tuple(dts), monotone,
-                                       rank_array)
+                                       rank_array, ready)
     return table
 
 

@@ -17,6 +17,7 @@ Examples
 
 from __future__ import annotations
 
+import gc
 import math
 import os
 from collections.abc import Sequence
@@ -196,13 +197,19 @@ def _run_processes(topology: Topology, scenarios: Sequence[Scenario] | None, rul
 
     workers = max(1, min(len(ranges), os.cpu_count() or 1))
     ctx = mp.get_context("fork" if "fork" in mp.get_all_start_methods() else "spawn")
-    with ProcessPoolExecutor(workers, mp_context=ctx, initializer=_proc_init,
-                             initargs=(topology, scenarios, rules)) as pool:
-        parts = []
-        for (a, b), part in zip(ranges, pool.map(_proc_task, ranges), strict=True):
-            parts.append(part)
-            if bar is not None:
-                bar.update(b - a)
+    # forked workers inherit the parent's objects; frozen, the cyclic GC of each worker leaves
+    # them alone instead of scanning them (and copying their pages) again and again
+    gc.freeze()
+    try:
+        with ProcessPoolExecutor(workers, mp_context=ctx, initializer=_proc_init,
+                                 initargs=(topology, scenarios, rules)) as pool:
+            parts = []
+            for (a, b), part in zip(ranges, pool.map(_proc_task, ranges), strict=True):
+                parts.append(part)
+                if bar is not None:
+                    bar.update(b - a)
+    finally:
+        gc.unfreeze()
     return parts
 
 
