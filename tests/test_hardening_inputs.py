@@ -357,3 +357,22 @@ def test_bad_jaeger_files(tmp_path: Path) -> None:
 def test_load_topology_checks_its_argument_type(arg: object) -> None:
     with pytest.raises(InputError, match="a file path must be a string or a path"):
         fl.load_topology(arg)  # type: ignore[arg-type]
+
+
+def test_deep_json_refused_whatever_the_recursion_limit(tmp_path: Path) -> None:
+    # test tools (hypothesis) raise the interpreter's recursion limit; the refusal must not
+    # depend on it, or a 1000-deep document slips through to a confusing later message
+    import sys
+    old = sys.getrecursionlimit()
+    sys.setrecursionlimit(100_000)
+    try:
+        path = tmp_path / "deps.json"
+        path.write_text('{"data": ' + "[" * 1000 + "]" * 1000 + "}")
+        with pytest.raises(InputError, match="nested too deeply"):
+            import_jaeger_dependencies(path)
+        path.write_text('{"data": [{"parent": "a", "child": "b", "note": "' + "[" * 1000
+                        + '"}]}')
+        with pytest.raises(InputError, match="unknown link keys|note"):
+            import_jaeger_dependencies(path)
+    finally:
+        sys.setrecursionlimit(old)

@@ -9,6 +9,7 @@ import nbformat
 import pytest
 
 from faultray_lab.cli import main
+from faultray_lab.common.errors import InputError
 from faultray_lab.outputs import notebooks
 
 
@@ -61,7 +62,7 @@ def test_an_interrupted_reproduce_leaves_no_ok_summary(books: Path, tmp_path: Pa
         raise KeyboardInterrupt
 
     monkeypatch.setattr(notebooks, "execute_notebook", _fake_execute(calls, out, interrupt))
-    code = main(["reproduce", "--notebooks", str(books), "--output", str(out)])
+    code = main(["reproduce", "--notebooks", str(books), "--output", str(out), "--jobs", "1"])
     assert code == 130 and "interrupted" in capsys.readouterr().err
     summary = json.loads((out / "summary.json").read_text())
     assert summary["status"] == "interrupted" and summary["ok"] is False
@@ -100,3 +101,19 @@ def test_a_real_notebook_failure_still_completes(tmp_path: Path) -> None:
     assert summary["status"] == "complete" and summary["ok"] is False
     assert "boom" in summary["notebooks"][1]["error"]
     assert json.loads((out / "summary.json").read_text())["ok"] is False
+
+
+def test_parallel_notebooks_give_the_serial_summary(tmp_path: Path) -> None:
+    d = tmp_path / "nbs"
+    d.mkdir()
+    _notebook(d / "a.ipynb", "import time; time.sleep(1.5)")  # finishes after b
+    _notebook(d / "b.ipynb", "raise ValueError('boom')")
+    _notebook(d / "c.ipynb", "x = 1")
+    serial = notebooks.run_notebooks(str(d), str(tmp_path / "s"), progress=False)
+    parallel = notebooks.run_notebooks(str(d), str(tmp_path / "p"), progress=False, jobs=2)
+    assert parallel == serial
+    assert [r["status"] for r in parallel["notebooks"]] == ["ok", "failed", "ok"]
+    assert sorted(p.name for p in (tmp_path / "p" / "notebooks").iterdir()) == ["a.ipynb",
+                                                                                "c.ipynb"]
+    with pytest.raises(InputError, match="jobs must be an integer >= 1"):
+        notebooks.run_notebooks(str(d), str(tmp_path / "p"), jobs=0)

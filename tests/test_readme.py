@@ -20,7 +20,7 @@ from faultray_lab.cli import build_parser, main
 
 ROOT = Path(__file__).resolve().parents[1]
 README = (ROOT / "README.md").read_text()
-TEST_COMMAND = 'pip install -e ".[test]" && pytest --nbval-lax tests notebooks'
+TEST_COMMAND = 'pip install -e ".[test]" && pytest -n 2 --dist loadfile --nbval-lax tests notebooks'
 DOCS_COMMAND = ('pip install -e ".[docs]" && '
                 "sphinx-build -W --keep-going -b html docs docs/_build/html")
 PLACEHOLDERS = ("plan.json", "topo.json", "tcp://HOST")

@@ -19,6 +19,9 @@ def add_reproduce(sub: Any) -> None:
     p.add_argument("--output", default="results", help="output folder (default results/)")
     p.add_argument("--notebooks", default="notebooks", help="notebook folder (default notebooks/)")
     p.add_argument("--kernel", default="python3", help="Jupyter kernel name (default python3)")
+    p.add_argument("--jobs", type=int_arg(1, 64), default=None,
+                   help="notebooks run at once, each in its own process (default: 2, or 1 on "
+                   "a one-core machine)")
     p.add_argument("--full", action="store_true",
                    help="run the full-size statistics of notebooks that declare a `full` "
                    "parameter (e.g. 1,000 label permutations instead of 50; minutes, not "
@@ -27,13 +30,16 @@ def add_reproduce(sub: Any) -> None:
 
 
 def _cmd_reproduce(args: argparse.Namespace) -> int:
+    import os
     import time
     from pathlib import Path
 
     t0 = time.perf_counter()
     from ..outputs.notebooks import run_notebooks
 
-    summary = run_notebooks(args.notebooks, args.output, kernel=args.kernel, full=args.full)
+    jobs = args.jobs if args.jobs is not None else min(2, os.cpu_count() or 1)
+    summary = run_notebooks(args.notebooks, args.output, kernel=args.kernel, full=args.full,
+                            jobs=jobs)
     n_ok = sum(r["status"] == "ok" for r in summary["notebooks"])
     target = Path(args.output) / "summary.json"
     print(f"{n_ok} of {len(summary['notebooks'])} notebooks ok, {len(summary['figures'])} "

@@ -35,6 +35,7 @@ import stat
 from collections.abc import Callable
 from typing import Any
 
+import numpy as np
 import yaml
 
 from .errors import InputError, show
@@ -226,6 +227,41 @@ def _json_constant(literal: str) -> float:
 # a \uXXXX escape of a surrogate: a lone one is not Unicode (checked after parsing)
 _SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
 
+#: Bracket nesting refused before the JSON parser runs. The parser's own limit is the
+#: interpreter's recursion limit less the caller's stack, which differs between runs (test
+#: tools raise it), so the refusal must not depend on it. Inputs are held to MAX_DEPTH later,
+#: with a message naming the place; this bound only keeps the parser itself safe.
+JSON_PARSE_DEPTH = 500
+
+# a JSON string literal, escapes included (brackets inside strings do not nest)
+_JSON_STRING = re.compile(r'"(?:[^"\\]|\\.)*"', re.S)
+
+
+def json_nesting(text: str) -> int:
+    """Return the deepest bracket nesting of a JSON text (brackets inside strings ignored).
+
+    Linear in the text; exact for well-formed JSON and a safe over-estimate otherwise.
+
+    >>> json_nesting('{"a": [1, {"b": "[[["}]}')
+    3
+    """
+    if text.count("[") + text.count("{") == 0:
+        return 0
+    brackets = re.sub(r"[^\[\]{}]+", "", _JSON_STRING.sub("", text)).encode("ascii")
+    steps = np.frombuffer(brackets, dtype=np.uint8)
+    depth = np.where((steps == ord("[")) | (steps == ord("{")), 1, -1).cumsum()
+    return max(int(depth.max()), 0)
+
+
+def json_too_deep(text: str) -> bool:
+    """Whether a JSON text nests deeper than :data:`JSON_PARSE_DEPTH` (cheap when it cannot).
+
+    >>> json_too_deep("[" * 501 + "]" * 501), json_too_deep('["[[[[["]')
+    (True, False)
+    """
+    return (text.count("[") + text.count("{") > JSON_PARSE_DEPTH
+            and json_nesting(text) > JSON_PARSE_DEPTH)
+
 
 def parse_json(text: str, name: str, *,
                decode_error: Callable[[json.JSONDecodeError], InputError] | None = None) -> Any:
@@ -240,6 +276,8 @@ def parse_json(text: str, name: str, *,
     ...
     faultray_lab.common.errors.InputError: x.json:1: NaN is not valid JSON ...
     """
+    if json_too_deep(text):
+        raise _too_deep(name)
     try:
         data = json.loads(text, object_pairs_hook=_unique_keys, parse_int=_json_int,
                           parse_constant=_json_constant)
@@ -258,13 +296,16 @@ def parse_json(text: str, name: str, *,
                          "fix the JSON syntax at that line (a validator such as "
                          "`python -m json.tool` shows it)", line=exc.lineno) from None
     except RecursionError:
-        raise InputError(name, None, f"the JSON is nested too deeply (more than the parser "
-                         f"follows; the limit for inputs is {MAX_DEPTH} levels)",
-                         "flatten the document: no input of this toolkit nests that deep"
-                         ) from None
+        raise _too_deep(name) from None
     if _SURROGATE_ESCAPE.search(text):
         _check_unicode(data, name)
     return data
+
+
+def _too_deep(name: str) -> InputError:
+    return InputError(name, None, f"the JSON is nested too deeply (more than the parser "
+                      f"follows; the limit for inputs is {MAX_DEPTH} levels)",
+                      "flatten the document: no input of this toolkit nests that deep")
 
 
 def _check_unicode(data: Any, name: str) -> None:

@@ -44,6 +44,7 @@ import pandas as pd
 from ..common.errors import InputError
 from ..common.files import atomic_write_text, exclusive_lock, real_path
 from ..common.jsonutil import canonical_json
+from ..common.parsing import json_too_deep
 from ..model.topology import Topology
 from .incidents import Incident
 
@@ -137,7 +138,10 @@ def read_ledger(path: str | os.PathLike[str]) -> list[dict[str, Any]]:
     records = []
     for n, line in enumerate(lines[:-1], start=1):
         try:
-            rec = json.loads(line.decode("utf-8"), parse_constant=_reject_constant)
+            text = line.decode("utf-8")
+            if json_too_deep(text):
+                raise RecursionError
+            rec = json.loads(text, parse_constant=_reject_constant)
         except UnicodeDecodeError:
             raise _broken(p, n, "not UTF-8 text") from None
         except json.JSONDecodeError as exc:
