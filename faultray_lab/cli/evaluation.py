@@ -202,5 +202,73 @@ def _cmd_ledger_head(args: argparse.Namespace) -> int:
     return 0
 
 
+def add_corpus(sub: Any) -> None:
+    p = sub.add_parser("corpus", help="the blind incident corpus: assemble it, describe it",
+                       description="Commands on the incident corpus (incidents/corpus, written "
+                       "in blind passes kept in incidents/corpus-audit).")
+    cmds = p.add_subparsers(dest="corpus_command", metavar="CORPUS_COMMAND",
+                            parser_class=type(p))
+    cmds.required = True
+    st = cmds.add_parser("stats", help="what a folder of labelled incidents can show",
+                         description="Incidents, components, labels, contested components "
+                         "(reverse-reachable from the failed one, not it, labelled) and how "
+                         "many of them were unaffected, edge-type outcome rates, labeller and "
+                         "edge-typer agreement (Cohen's kappa, with --audit), incidents per "
+                         "provider, the best F1 gain any model could have over reverse "
+                         "reachability and the incidents needed to detect a 0.03 F1 margin "
+                         "at 80% power.")
+    st.add_argument("folder", help="incident folder, e.g. incidents/corpus")
+    st.add_argument("--audit", default=None,
+                    help="the pass files' folder, for the kappas (default: none)")
+    st.add_argument("--json", action="store_true",
+                    help="print JSON instead of text (default: text)")
+    st.set_defaults(func=_cmd_corpus_stats)
+    asm = cmds.add_parser("assemble", help="write incident files from the pass files",
+                          description="For every model pass file with a label pass file of "
+                          "the same id, write one validated incident file to --output "
+                          "(atomically; byte-identical for the same pass files). Pairs that "
+                          "do not validate are listed and skipped.")
+    asm.add_argument("audit", help="the pass files' folder (holds model/ and label/)")
+    asm.add_argument("--output", required=True, help="the incident folder to write")
+    asm.set_defaults(func=_cmd_corpus_assemble)
+
+
+def _cmd_corpus_stats(args: argparse.Namespace) -> int:
+    from ..evaluation.corpus import corpus_stats
+
+    stats = corpus_stats(args.folder, audit=args.audit)
+    if args.json:
+        print_json(stats)
+        return 0
+    for key in ("incidents", "components", "labels", "unknown", "labels_without_evidence",
+                "contested", "contested_unaffected"):
+        print(f"{key:<24} {stats[key]}")
+    for kind in ("truth", "edges"):
+        k = stats[f"kappa_{kind}"]
+        print(f"{'kappa_' + kind:<24} " + ("no second pass" if k is None else
+                                           f"{k['kappa']:.3f} over {k['n']} items"))
+    print("edge type: dependents affected when the upstream was")
+    for t, r in stats["edge_outcomes"].items():
+        print(f"  {t:<10} {r['affected']} of {r['n']}")
+    p = stats["power"]
+    print(f"best_f1_gain             {stats['best_f1_gain']:.3f} (mean per incident, over "
+          "reverse reachability)")
+    print(f"incidents needed for a {p['margin']} F1 margin at 80% power: "
+          f"{p['n_needed_assumed']} (paired SD {p['sd_assumed']} assumed)"
+          + ("" if p["n_needed_observed"] is None else
+             f", {p['n_needed_observed']} (SD {p['sd_observed']:.3f} observed here)"))
+    return 0
+
+
+def _cmd_corpus_assemble(args: argparse.Namespace) -> int:
+    from ..evaluation.corpus import assemble
+
+    res = assemble(args.audit, args.output)
+    for line in res["skipped"]:
+        print(f"skipped {line}")
+    print(f"wrote {len(res['written'])} incident files to {args.output}")
+    return 0
+
+
 #: The subcommands this module adds, in help order.
-ADDERS = (add_backtest, add_predict, add_score, add_ledger)
+ADDERS = (add_backtest, add_predict, add_score, add_ledger, add_corpus)

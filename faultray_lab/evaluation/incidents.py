@@ -58,6 +58,7 @@ from ..common.validate import MAX_INT
 from ..engine.faults import FAULT_TYPES
 from ..model.schema import Key, topology_from_dict
 from ..model.topology import Topology
+from .labels import LABEL_TRUTH_SCHEMA, Labels, parse_labels
 
 #: Severity labels an incident's truth may carry (as published).
 SEVERITY_LABELS = ("critical", "major", "high", "medium", "minor", "low")
@@ -83,13 +84,17 @@ FAULT_SCHEMA: Mapping[str, Key] = MappingProxyType({
     "type": Key("str", "a fault type (docs: semantics 2.1 and 7)", "component_down"),
     "recovery": Key("str", "the declared recovery mechanism, written from what is known when "
                     f"the incident starts: one of {', '.join(RECOVERY_MECHANISMS)}", "(none)"),
+    "scope": Key("str", "how far the fault reaches: instance, zone, region, or logical "
+                 "(configuration, software, DNS, data, control plane: every replica); recorded "
+                 "with the fault, not yet read by the rule sets", "(none)"),
 })
 #: Keys of the ``truth`` mapping (all required when ``truth`` is given).
 TRUTH_SCHEMA: Mapping[str, Key] = MappingProxyType({
     "affected": Key("list", "ids of the components the postmortem reports as affected",
-                    "(required)"),
+                    "(required unless states are given)"),
     "severity": Key("str", f"one of {', '.join(SEVERITY_LABELS)}", "(required)"),
     "downtime_minutes": Key("num", "minutes from the start to full recovery", "(required)"),
+    **LABEL_TRUTH_SCHEMA,
 })
 #: Keys of one ``timeline`` event.
 TIMELINE_SCHEMA: Mapping[str, Key] = MappingProxyType({
@@ -111,11 +116,15 @@ INCIDENT_SCHEMA: Mapping[str, Key] = MappingProxyType({
     "truth": Key("map", "the observed outcome; absent until it is known", "(none)",
                  TRUTH_SCHEMA),
     "timeline": Key("list", "events after the start (each a mapping of the keys below)", "[]"),
+    "provenance": Key("map", "where the file came from (pass files, workers: text values); "
+                      "kept, not read", "{}"),
 })
 INCIDENT_KEYS = tuple(INCIDENT_SCHEMA)
 REQUIRED_KEYS = ("id", "topology", "fault")
 FAULT_KEYS = tuple(FAULT_SCHEMA)
 TRUTH_KEYS = tuple(TRUTH_SCHEMA)
+#: How far a fault reaches (``fault.scope``).
+FAULT_SCOPES = ("instance", "zone", "region", "logical")
 TIMELINE_KEYS = tuple(TIMELINE_SCHEMA)
 
 INCIDENT_SUFFIXES = (".yaml", ".yml")
@@ -134,6 +143,7 @@ class Fault:
     component: str
     type: str = "component_down"
     recovery: str | None = None
+    scope: str | None = None
 
     def to_dict(self) -> dict[str, str]:
         """The fault in the file schema (``recovery`` only when declared).
@@ -144,16 +154,34 @@ class Fault:
         out = {"component": self.component, "type": self.type}
         if self.recovery is not None:
             out["recovery"] = self.recovery
+        if self.scope is not None:
+            out["scope"] = self.scope
         return out
 
 
 @dataclass(frozen=True)
 class Truth:
-    """The observed outcome: affected component ids, published severity label, downtime."""
+    """The observed outcome: affected component ids, severity label, downtime and, where
+    labelled per component (:mod:`~faultray_lab.evaluation.labels`), every component's state
+    with its evidence; components labelled ``unknown`` are left out of scoring."""
 
     affected: tuple[str, ...]
     severity: str
     downtime_minutes: float
+    labels: Labels | None = None
+
+    @property
+    def unknown(self) -> frozenset[str]:
+        """Components whose state the sources do not give (not scored)."""
+        return frozenset() if self.labels is None else self.labels.unknown
+
+    def to_dict(self) -> dict[str, Any]:
+        """The truth in the file schema."""
+        out: dict[str, Any] = {"affected": list(self.affected), "severity": self.severity,
+                               "downtime_minutes": self.downtime_minutes}
+        if self.labels is not None:
+            out.update(self.labels.to_dict())
+        return out
 
 
 @dataclass(frozen=True)
@@ -188,6 +216,7 @@ class Incident:
     truth: Truth | None = None
     timeline: tuple[TimelineEvent, ...] = ()
     path: str = ""
+    provenance: tuple[tuple[str, str], ...] = ()
 
     @property
     def scored(self) -> bool:
@@ -212,12 +241,12 @@ class Incident:
         out["topology"] = self.topology.to_dict()
         out["fault"] = self.fault.to_dict()
         if self.truth is not None:
-            out["truth"] = {"affected": list(self.truth.affected),
-                            "severity": self.truth.severity,
-                            "downtime_minutes": self.truth.downtime_minutes}
+            out["truth"] = self.truth.to_dict()
         if self.timeline:
             out["timeline"] = [{"offset_minutes": e.offset_minutes, "event_type": e.event_type,
                                 "affected": list(e.affected)} for e in self.timeline]
+        if self.provenance:
+            out["provenance"] = dict(self.provenance)
         return out
 
 
@@ -316,7 +345,7 @@ def incident_from_dict(data: Any, *, source: str = "<memory>", text: str | None 
     ...     "id": "a", "topology": {"components": [{"id": "db", "type": "database"}]},
     ...     "fault": {"component": "db"}})
     >>> inc.fault
-    Fault(component='db', type='component_down', recovery=None)
+    Fault(component='db', type='component_down', recovery=None, scope=None)
     """
     if not isinstance(source, str) or (text is not None and not isinstance(text, str)):
         raise InputError(None, "source", "source and text must be strings",
@@ -349,15 +378,19 @@ def incident_from_dict(data: Any, *, source: str = "<memory>", text: str | None 
     topo = topology_from_dict(data["topology"], source=source, text=text,
                               path_prefix=("topology",))
     fault = _fault(data["fault"], topo, fail)
-    truth = None if data.get("truth") is None else _truth(data["truth"], topo, fail)
-    timeline = _timeline(data.get("timeline"), topo, fail)
-
     sources = data.get("sources") or []
     if isinstance(sources, str):
         sources = [sources]
     if not isinstance(sources, list) or not all(isinstance(s, str) for s in sources):
         raise fail(("sources",), "'sources' must be a list of strings (URLs)",
                    "write sources: [https://...]")
+    truth = None if data.get("truth") is None else _truth(data["truth"], topo, sources, fail)
+    timeline = _timeline(data.get("timeline"), topo, fail)
+    prov = data.get("provenance") or {}
+    if not isinstance(prov, Mapping) or not all(
+            isinstance(k, str) and isinstance(v, str) for k, v in prov.items()):
+        raise fail(("provenance",), "'provenance' must be a mapping of text to text",
+                   "write provenance: {model: passes/model/<id>.yaml, ...}")
     cohort = _text(data, "cohort", (), fail) if data.get("cohort") is not None else None
     if cohort is None:
         cohort = Path(source).parent.name if expected_id is not None else ""
@@ -366,6 +399,7 @@ def incident_from_dict(data: Any, *, source: str = "<memory>", text: str | None 
         title=_text(data, "title", (), fail), provider=_text(data, "provider", (), fail),
         date=_date(data.get("date"), fail), cohort=str(cohort),
         sources=tuple(sources), truth=truth, timeline=timeline, path=source,
+        provenance=tuple(prov.items()),
     )
 
 
@@ -455,7 +489,11 @@ def _fault(raw: Any, topo: Topology, fail: Any) -> Fault:
         raise fail(("fault", "recovery"), f"unknown recovery mechanism {rec!r}",
                    suggest(str(rec), tuple(RECOVERY_MECHANISMS),
                            f"use one of {', '.join(RECOVERY_MECHANISMS)}"))
-    return Fault(comp, ftype, rec)
+    scope = raw.get("scope")
+    if scope is not None and scope not in FAULT_SCOPES:
+        raise fail(("fault", "scope"), f"unknown fault scope {show(scope)}",
+                   suggest(str(scope), FAULT_SCOPES, f"use one of {', '.join(FAULT_SCOPES)}"))
+    return Fault(comp, ftype, rec, scope)
 
 
 def _id_list(raw: Any, topo: Topology, path: tuple[Any, ...], what: str, fail: Any,
@@ -472,17 +510,26 @@ def _id_list(raw: Any, topo: Topology, path: tuple[Any, ...], what: str, fail: A
     return tuple(out)
 
 
-def _truth(raw: Any, topo: Topology, fail: Any) -> Truth:
+def _truth(raw: Any, topo: Topology, sources: list[str], fail: Any) -> Truth:
     path = ("truth",)
     if not isinstance(raw, Mapping):
         raise fail(path, "'truth' must be a mapping",
                    "write truth: {affected: [...], severity: ..., downtime_minutes: ...}")
     _check_keys(raw, TRUTH_KEYS, path, fail)
-    for key in TRUTH_KEYS:
-        if raw.get(key) is None:
+    labels = parse_labels(raw, topo.ids, sources, fail)
+    for key in ("affected", "severity", "downtime_minutes"):
+        if raw.get(key) is None and not (key == "affected" and labels is not None):
             raise fail(path, f"missing 'truth.{key}'",
                        f"add {key} (or drop 'truth' while the outcome is unknown)")
-    affected = _id_list(raw["affected"], topo, path + ("affected",), "the truth component", fail)
+    if raw.get("affected") is None:
+        affected = labels.affected  # type: ignore[union-attr]
+    else:
+        affected = _id_list(raw["affected"], topo, path + ("affected",), "the truth component",
+                            fail)
+        if labels is not None and set(affected) != set(labels.affected):
+            raise fail(path + ("affected",), "'affected' disagrees with the down and degraded "
+                       f"states ({', '.join(sorted(set(affected) ^ set(labels.affected)))})",
+                       "leave 'affected' out when states are given, or make them agree")
     label = raw["severity"]
     if not isinstance(label, str):
         raise fail(path + ("severity",), f"'severity' must be a label (text), not "
@@ -494,7 +541,7 @@ def _truth(raw: Any, topo: Topology, fail: Any) -> Truth:
                             f"use one of {', '.join(SEVERITY_LABELS)}"))
     downtime = _number(raw["downtime_minutes"], path + ("downtime_minutes",),
                        "downtime_minutes", fail)
-    return Truth(affected, label, downtime)
+    return Truth(affected, label, downtime, labels)
 
 
 def _timeline(raw: Any, topo: Topology, fail: Any) -> tuple[TimelineEvent, ...]:

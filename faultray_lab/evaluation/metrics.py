@@ -17,9 +17,11 @@ Examples
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from ..common.errors import InputError
@@ -120,7 +122,11 @@ def confidence(f1: float, sev_acc: float, downtime_error: float) -> float:
 def score_prediction(predicted: Sequence[str], predicted_down: Sequence[str],
                      predicted_severity: float, predicted_downtime: float, truth: Truth | None,
                      severity_map: str | Mapping[str, float] = "published") -> dict[str, Any]:
-    """One row of the per-incident table (metrics are NaN when ``truth`` is None)."""
+    """One row of the per-incident table (metrics are NaN when ``truth`` is None).
+
+    Components the truth labels ``unknown`` are left out of the set scores (a prediction on
+    them is neither right nor wrong).
+    """
     row: dict[str, Any] = {
         "predicted_affected": sorted(predicted), "predicted_down": sorted(predicted_down),
         "predicted_severity": predicted_severity,
@@ -134,10 +140,12 @@ def score_prediction(predicted: Sequence[str], predicted_down: Sequence[str],
                                      "down_recall", "down_f1")})
         row["severity_label"] = None
         return row
-    tp, fp, fn, p, r, f1 = set_scores(predicted, truth.affected)
+    unknown = truth.unknown
+    tp, fp, fn, p, r, f1 = set_scores([c for c in predicted if c not in unknown], truth.affected)
     acc = severity_accuracy(predicted_severity, severity_value(truth.severity, severity_map))
     err = abs(predicted_downtime - truth.downtime_minutes)
-    _, _, _, dp, dr, df1 = set_scores(predicted_down, truth.affected)
+    _, _, _, dp, dr, df1 = set_scores([c for c in predicted_down if c not in unknown],
+                                      truth.affected)
     row.update({"tp": tp, "fp": fp, "fn": fn, "precision": p, "recall": r, "f1": f1,
                 "severity_label": truth.severity, "severity_accuracy": acc,
                 "downtime_minutes": truth.downtime_minutes, "downtime_error_minutes": err,
@@ -153,3 +161,42 @@ def averages(df: pd.DataFrame, metrics: Mapping[str, str]) -> dict[str, float]:
     for key, col in metrics.items():
         out[key] = float(scored[col].astype(float).mean()) if len(scored) else float("nan")
     return out
+
+
+def cohen_kappa(first: Mapping[str, str], second: Mapping[str, str],
+                categories: Sequence[str], what: str = "categories") -> dict[str, float]:
+    """Agreement of two raters on the items both rated: share of equal ratings, Cohen's kappa
+    and the linearly weighted kappa over ``categories`` taken in order (disagreeing by one step
+    costs less than by several). ``what`` names the categories in the error for an unknown one.
+
+    >>> a = {"x": "down", "y": "degraded", "z": "unaffected", "w": "down"}
+    >>> b = {"x": "down", "y": "down", "z": "unaffected", "w": "down"}
+    >>> r = cohen_kappa(a, b, ("down", "degraded", "unaffected"))
+    >>> r["n"], r["agreement"], round(r["kappa"], 3)
+    (4, 0.75, 0.556)
+    """
+    ids = sorted(set(first) & set(second))
+    k = len(categories)
+    if not ids or k < 2:
+        return {"n": len(ids), "agreement": math.nan, "kappa": math.nan,
+                "weighted_kappa": math.nan}
+    index = {c: i for i, c in enumerate(categories)}
+    for rating in (first, second):
+        bad = sorted({rating[i] for i in ids} - set(index))
+        if bad:
+            raise InputError(None, "labels", f"unknown {what} {bad}",
+                             f"use {', '.join(categories)}")
+    table = np.zeros((k, k))
+    for i in ids:
+        table[index[first[i]], index[second[i]]] += 1
+    table /= len(ids)
+    expected = np.outer(table.sum(axis=1), table.sum(axis=0))
+    steps = np.arange(k)
+    weight = np.abs(steps[:, None] - steps[None, :]) / (k - 1)     # linear disagreement cost
+
+    def kappa(cost: np.ndarray) -> float:
+        exp = float((cost * expected).sum())
+        return math.nan if exp == 0 else 1.0 - float((cost * table).sum()) / exp
+
+    return {"n": len(ids), "agreement": float(np.trace(table)),
+            "kappa": kappa(1.0 - np.eye(k)), "weighted_kappa": kappa(weight)}

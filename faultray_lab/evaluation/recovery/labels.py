@@ -9,7 +9,6 @@ Examples
 
 from __future__ import annotations
 
-import math
 import os
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -126,30 +125,9 @@ def label_agreement(first: Mapping[str, str], second: Mapping[str, str]) -> dict
     (4, 0.75, 0.636, 0.867)
     """
     from ..incidents import RECOVERY_MECHANISMS
+    from ..metrics import cohen_kappa
 
-    ids = sorted(set(first) & set(second))
-    k = len(RECOVERY_MECHANISMS)
-    if not ids:
-        return {"n": 0, "agreement": math.nan, "kappa": math.nan, "weighted_kappa": math.nan}
-    for lab in (first, second):
-        bad = sorted({lab[i] for i in ids} - set(RECOVERY_MECHANISMS))
-        if bad:
-            raise InputError(None, "labels", f"unknown mechanisms {bad}",
-                             f"use {', '.join(RECOVERY_MECHANISMS)}")
-    table = np.zeros((k, k))
-    for i in ids:
-        table[RECOVERY_RANK[first[i]] - 1, RECOVERY_RANK[second[i]] - 1] += 1
-    table /= len(ids)
-    expected = np.outer(table.sum(axis=1), table.sum(axis=0))
-    ranks = np.arange(k)
-    weight = np.abs(ranks[:, None] - ranks[None, :]) / (k - 1)     # linear disagreement cost
-
-    def kappa(cost: np.ndarray) -> float:
-        exp = float((cost * expected).sum())
-        return math.nan if exp == 0 else 1.0 - float((cost * table).sum()) / exp
-
-    return {"n": len(ids), "agreement": float(np.trace(table)),
-            "kappa": kappa(1.0 - np.eye(k)), "weighted_kappa": kappa(weight)}
+    return cohen_kappa(first, second, tuple(RECOVERY_MECHANISMS), what="mechanisms")
 
 
 def label_sensitivity(
