@@ -203,3 +203,32 @@ def test_stats_on_a_repository_cohort_match_the_issue() -> None:
     stats = corpus_stats(Path(__file__).resolve().parents[1] / "incidents" / "remodeled-18")
     assert stats["incidents"] == 18 and round(stats["best_f1_gain"], 3) == 0.019
     assert stats["edge_outcomes"]["requires"]["rate"] == 1.0
+
+
+def test_split_rule_is_per_id_and_stable(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                         ) -> None:
+    from faultray_lab.evaluation.corpus import corpus_split, split_side
+
+    ids = [f"inc-{i}" for i in range(400)]
+    split = corpus_split(ids)
+    assert 0.2 < len(split["test"]) / 400 < 0.4          # about 30%
+    assert corpus_split(ids[:100])["test"] == [i for i in split["test"] if i in ids[:100]]
+    assert all(split_side(i) == "test" for i in split["test"])
+    audit = tmp_path / "corpus-audit"
+    _write_passes(audit)
+    assemble(audit, tmp_path / "c")
+    assert main(["corpus", "split", str(tmp_path / "c"), "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["train"] + out["test"] == ["x"] and len(out["test_sha256"]) == 64
+
+
+def test_labelled_incident_may_lack_a_duration() -> None:
+    data = _incident(states=STATES, evidence=_ev(*STATES))
+    data["truth"]["downtime_minutes"] = None
+    inc = incident_from_dict(data)
+    assert inc.truth.downtime_minutes != inc.truth.downtime_minutes       # NaN
+    assert inc.to_dict()["truth"]["downtime_minutes"] is None
+    old = _incident(affected=["db"])
+    old["truth"]["downtime_minutes"] = None
+    with pytest.raises(InputError, match="missing 'truth.downtime_minutes'"):
+        incident_from_dict(old)

@@ -223,6 +223,15 @@ def add_corpus(sub: Any) -> None:
     st.add_argument("--json", action="store_true",
                     help="print JSON instead of text (default: text)")
     st.set_defaults(func=_cmd_corpus_stats)
+    sp = cmds.add_parser("split", help="the corpus's pre-registered train/test split",
+                         description="Print the train and test ids of an incident folder by "
+                         "the split rule fixed in incidents/PREREGISTRATION.md (a hash of each "
+                         "id: incidents added later keep the earlier sides) and the sha256 of "
+                         "the test id list.")
+    sp.add_argument("folder", help="incident folder, e.g. incidents/corpus")
+    sp.add_argument("--json", action="store_true",
+                    help="print JSON instead of text (default: text)")
+    sp.set_defaults(func=_cmd_corpus_split)
     asm = cmds.add_parser("assemble", help="write incident files from the pass files",
                           description="For every model pass file with a label pass file of "
                           "the same id, write one validated incident file to --output "
@@ -257,6 +266,21 @@ def _cmd_corpus_stats(args: argparse.Namespace) -> int:
           f"{p['n_needed_assumed']} (paired SD {p['sd_assumed']} assumed)"
           + ("" if p["n_needed_observed"] is None else
              f", {p['n_needed_observed']} (SD {p['sd_observed']:.3f} observed here)"))
+    return 0
+
+
+def _cmd_corpus_split(args: argparse.Namespace) -> int:
+    from ..evaluation.corpus import corpus_split
+    from ..evaluation.incidents import load_incidents
+
+    split = corpus_split([i.id for i in load_incidents(args.folder)])
+    if args.json:
+        print_json(split)
+        return 0
+    print(f"rule: sha256('{split['seed']}:<id>') < {split['test_share']} of the range")
+    print(f"train ({len(split['train'])}): {' '.join(split['train'])}")
+    print(f"test ({len(split['test'])}): {' '.join(split['test'])}")
+    print(f"test_sha256 {split['test_sha256']}")
     return 0
 
 

@@ -9,13 +9,15 @@ one incident file; :func:`corpus_stats` says what the corpus can show.
 
 Examples
 --------
->>> stats = corpus_stats("incidents/corpus", audit="incidents/corpus-audit")  # doctest: +SKIP
->>> stats["contested"], stats["contested_unaffected"]  # doctest: +SKIP
-(..., ...)
+>>> from faultray_lab.common.files import project_path
+>>> stats = corpus_stats(project_path("incidents/remodeled-18"))
+>>> stats["contested"], stats["contested_unaffected"], round(stats["best_f1_gain"], 3)
+(104, 6, 0.019)
 """
 
 from __future__ import annotations
 
+import hashlib
 import math
 import os
 from collections import Counter
@@ -192,6 +194,35 @@ def pass_inputs(audit: str | os.PathLike[str], *, labellers: int, second_share: 
 
 def _dump(path: Path, obj: Any, json: Any) -> None:
     atomic_write_text(path, json.dumps(obj, indent=1, ensure_ascii=False) + "\n")
+
+
+#: The corpus split rule, fixed before any model was fitted (incidents/PREREGISTRATION.md).
+SPLIT_SEED = "faultray-lab corpus split 2026-12-02"
+SPLIT_TEST_SHARE = 0.3
+
+
+def split_side(incident_id: str, seed: str = SPLIT_SEED,
+               test_share: float = SPLIT_TEST_SHARE) -> str:
+    """``"test"`` or ``"train"``: an incident is in the test split when the first 8 hex digits
+    of sha256(``seed:id``), read as a fraction of 16**8, fall below ``test_share``. The rule
+    depends on the id alone, so incidents added later keep the sides of the earlier ones and
+    get their own by the same rule.
+
+    >>> split_side("github-2020-02"), split_side("aws-2012-12")
+    ('train', 'test')
+    """
+    digest = hashlib.sha256(f"{seed}:{incident_id}".encode()).hexdigest()
+    return "test" if int(digest[:8], 16) / 16**8 < test_share else "train"
+
+
+def corpus_split(ids: Sequence[str]) -> dict[str, Any]:
+    """The train and test ids of a corpus and the sha256 of the test list (one id per line,
+    sorted, each followed by a newline), as recorded in the pre-registration."""
+    test = sorted(i for i in ids if split_side(i) == "test")
+    train = sorted(i for i in ids if split_side(i) == "train")
+    digest = hashlib.sha256("".join(f"{i}\n" for i in test).encode()).hexdigest()
+    return {"seed": SPLIT_SEED, "test_share": SPLIT_TEST_SHARE, "train": train, "test": test,
+            "test_sha256": digest}
 
 
 # ---------------------------------------------------------------------------------------------

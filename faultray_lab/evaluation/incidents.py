@@ -93,7 +93,9 @@ TRUTH_SCHEMA: Mapping[str, Key] = MappingProxyType({
     "affected": Key("list", "ids of the components the postmortem reports as affected",
                     "(required unless states are given)"),
     "severity": Key("str", f"one of {', '.join(SEVERITY_LABELS)}", "(required)"),
-    "downtime_minutes": Key("num", "minutes from the start to full recovery", "(required)"),
+    "downtime_minutes": Key("num", "minutes from the start to full recovery (null, with "
+                            "states, when the sources give none: left out of downtime metrics)",
+                            "(required)"),
     **LABEL_TRUTH_SCHEMA,
 })
 #: Keys of one ``timeline`` event.
@@ -178,7 +180,8 @@ class Truth:
     def to_dict(self) -> dict[str, Any]:
         """The truth in the file schema."""
         out: dict[str, Any] = {"affected": list(self.affected), "severity": self.severity,
-                               "downtime_minutes": self.downtime_minutes}
+                               "downtime_minutes": (None if math.isnan(self.downtime_minutes)
+                                                    else self.downtime_minutes)}
         if self.labels is not None:
             out.update(self.labels.to_dict())
         return out
@@ -518,7 +521,7 @@ def _truth(raw: Any, topo: Topology, sources: list[str], fail: Any) -> Truth:
     _check_keys(raw, TRUTH_KEYS, path, fail)
     labels = parse_labels(raw, topo.ids, sources, fail)
     for key in ("affected", "severity", "downtime_minutes"):
-        if raw.get(key) is None and not (key == "affected" and labels is not None):
+        if raw.get(key) is None and not (key != "severity" and labels is not None):
             raise fail(path, f"missing 'truth.{key}'",
                        f"add {key} (or drop 'truth' while the outcome is unknown)")
     if raw.get("affected") is None:
@@ -539,8 +542,9 @@ def _truth(raw: Any, topo: Topology, sources: list[str], fail: Any) -> Truth:
         raise fail(path + ("severity",), f"unknown severity label {label!r}",
                    suggest(str(label), SEVERITY_LABELS,
                             f"use one of {', '.join(SEVERITY_LABELS)}"))
-    downtime = _number(raw["downtime_minutes"], path + ("downtime_minutes",),
-                       "downtime_minutes", fail)
+    # a labelled incident whose sources state no duration: left out of downtime metrics
+    downtime = math.nan if raw.get("downtime_minutes") is None else _number(
+        raw["downtime_minutes"], path + ("downtime_minutes",), "downtime_minutes", fail)
     return Truth(affected, label, downtime, labels)
 
 
