@@ -232,3 +232,28 @@ def test_labelled_incident_may_lack_a_duration() -> None:
     old["truth"]["downtime_minutes"] = None
     with pytest.raises(InputError, match="missing 'truth.downtime_minutes'"):
         incident_from_dict(old)
+
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def test_the_repository_corpus_is_assembled_from_its_passes(tmp_path: Path) -> None:
+    """incidents/corpus is exactly what `corpus assemble` writes from incidents/corpus-audit:
+    no incident file was edited by hand, none is missing, none is stale."""
+    res = assemble(ROOT / "incidents" / "corpus-audit", tmp_path)
+    committed = sorted(p.name for p in (ROOT / "incidents" / "corpus").glob("*.yaml"))
+    assert sorted(f"{i}.yaml" for i in res["written"]) == committed
+    for name in committed:
+        assert (tmp_path / name).read_bytes() == (ROOT / "incidents" / "corpus" / name
+                                                  ).read_bytes(), name
+
+
+def test_every_corpus_label_has_a_listed_source() -> None:
+    from faultray_lab.evaluation.incidents import load_incidents
+
+    for inc in load_incidents(ROOT / "incidents" / "corpus"):
+        assert inc.cohort == "corpus" and inc.truth is not None and inc.truth.labels is not None
+        for lab in inc.truth.labels.labels:
+            if lab.state != "unknown":
+                assert lab.quote.strip() and lab.source in inc.sources, (inc.id, lab.component)
+        assert dict(inc.provenance)["model"].startswith("corpus-audit/model/")

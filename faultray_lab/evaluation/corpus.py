@@ -152,7 +152,7 @@ def pass_inputs(audit: str | os.PathLike[str], *, labellers: int, second_share: 
     ``second_share`` of the incidents. ``inputs/edge-typer.json``: for another seeded share,
     the component list and the edges with their architecture quotes, without types or sources.
     ``ids`` limits the passes to those model files (a later round) and ``tag`` is added to the
-    input file names (``labeller-<tag>N.json``), so earlier rounds' inputs stay as they were.
+    input file names (``labeller-<tag>N.json``, ``labeller2-<tag>.json``), so earlier rounds' inputs stay as they were.
     Returns the ids given to each pass.
     """
     import json
@@ -183,11 +183,12 @@ def pass_inputs(audit: str | os.PathLike[str], *, labellers: int, second_share: 
         out[f"labeller-{tag}{w + 1}"] = mine
         _dump(audit / "inputs" / f"labeller-{tag}{w + 1}.json",
               {"pass": "labeller", "incidents": [blind(models[i]) for i in mine]}, json)
-    out[f"labeller2{tag}"] = second
-    _dump(audit / "inputs" / f"labeller2{tag}.json",
+    suffix = f"-{tag.strip('-')}" if tag else ""
+    out[f"labeller2{suffix}"] = second
+    _dump(audit / "inputs" / f"labeller2{suffix}.json",
           {"pass": "second labeller", "incidents": [blind(models[i]) for i in second]}, json)
-    out[f"edge-typer{tag}"] = typed
-    _dump(audit / "inputs" / f"edge-typer{tag}.json",
+    out[f"edge-typer{suffix}"] = typed
+    _dump(audit / "inputs" / f"edge-typer{suffix}.json",
           {"pass": "second edge typer", "incidents": [edges(models[i]) for i in typed]}, json)
     return out
 
