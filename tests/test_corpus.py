@@ -257,3 +257,21 @@ def test_every_corpus_label_has_a_listed_source() -> None:
             if lab.state != "unknown":
                 assert lab.quote.strip() and lab.source in inc.sources, (inc.id, lab.component)
         assert dict(inc.provenance)["model"].startswith("corpus-audit/model/")
+
+
+def test_the_registered_split_still_holds() -> None:
+    """The test ids and hash written in PREREGISTRATION.md are what the split rule gives."""
+    import hashlib
+    import re
+
+    from faultray_lab.evaluation.corpus import split_side
+
+    text = (ROOT / "incidents" / "PREREGISTRATION.md").read_text()
+    section = text[text.index("## The corpus split"):]
+    listed = section[section.index("Test split now"):section.index("sha256 of the test")]
+    ids = re.findall(r"`([a-z0-9-]+)`", listed)
+    digest = re.search(r"`([0-9a-f]{64})`", section).group(1)
+    assert ids and all(split_side(i) == "test" for i in ids)
+    assert hashlib.sha256("".join(f"{i}\n" for i in sorted(ids)).encode()).hexdigest() == digest
+    on_disk = {p.stem for p in (ROOT / "incidents" / "corpus").glob("*.yaml")}
+    assert set(ids) <= on_disk          # incidents may be added, never removed from the split

@@ -152,7 +152,8 @@ def pass_inputs(audit: str | os.PathLike[str], *, labellers: int, second_share: 
     ``second_share`` of the incidents. ``inputs/edge-typer.json``: for another seeded share,
     the component list and the edges with their architecture quotes, without types or sources.
     ``ids`` limits the passes to those model files (a later round) and ``tag`` is added to the
-    input file names (``labeller-<tag>N.json``, ``labeller2-<tag>.json``), so earlier rounds' inputs stay as they were.
+    input file names (``labeller-<tag>N.json``, ``labeller2-<tag>.json``), so earlier rounds'
+    inputs stay as they were.
     Returns the ids given to each pass.
     """
     import json
