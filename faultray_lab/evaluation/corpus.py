@@ -10,7 +10,7 @@ one incident file; :func:`corpus_stats` says what the corpus can show.
 Examples
 --------
 >>> from faultray_lab.common.files import project_path
->>> stats = corpus_stats(project_path("incidents/remodeled-18"))
+>>> stats = corpus_stats(project_path("incidents/remodeled-18", start=__file__))
 >>> stats["contested"], stats["contested_unaffected"], round(stats["best_f1_gain"], 3)
 (104, 6, 0.019)
 """
