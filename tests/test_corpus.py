@@ -275,3 +275,17 @@ def test_the_registered_split_still_holds() -> None:
     assert hashlib.sha256("".join(f"{i}\n" for i in sorted(ids)).encode()).hexdigest() == digest
     on_disk = {p.stem for p in (ROOT / "incidents" / "corpus").glob("*.yaml")}
     assert set(ids) <= on_disk          # incidents may be added, never removed from the split
+
+
+def test_stats_take_a_list_and_rounds_come_from_provenance(tmp_path: Path) -> None:
+    from faultray_lab.evaluation.corpus import incident_round
+    from faultray_lab.evaluation.incidents import load_incidents
+
+    audit = tmp_path / "corpus-audit"
+    _write_passes(audit)
+    assemble(audit, tmp_path / "c")
+    incs = load_incidents(tmp_path / "c")
+    assert incident_round(incs[0]) == 1                       # modeller-1
+    assert corpus_stats(incs) == corpus_stats(tmp_path / "c")
+    other = incident_from_dict(_incident(states=STATES, evidence=_ev(*STATES)))
+    assert incident_round(other) is None

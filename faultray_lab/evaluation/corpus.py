@@ -302,9 +302,21 @@ def agreement(audit: str | os.PathLike[str]) -> dict[str, dict[str, float]]:
     return {"truth": cohen_kappa(a, b, STATES), "edges": cohen_kappa(e1, e2, EDGE_TYPES)}
 
 
-def corpus_stats(folder: str | os.PathLike[str], audit: str | os.PathLike[str] | None = None,
-                 ) -> dict[str, Any]:
-    """What a folder of labelled incidents can show (``faultray-lab corpus stats``).
+#: The round each modeller worked in (incidents/corpus-audit/PROTOCOL.md, "Rounds"); round 3
+#: preferred incidents whose postmortem says what kept working.
+MODELLER_ROUNDS: Mapping[str, int] = {
+    **{f"modeller-{i}": 1 for i in range(1, 7)}, **{f"modeller-{i}": 2 for i in (7, 8)},
+    **{f"modeller-{i}": 3 for i in range(9, 13)}}
+
+
+def incident_round(incident: Incident) -> int | None:
+    """The corpus round an incident was modelled in (None outside the corpus)."""
+    return MODELLER_ROUNDS.get(dict(incident.provenance).get("modeller", ""))
+
+
+def corpus_stats(folder: str | os.PathLike[str] | Sequence[Incident],
+                 audit: str | os.PathLike[str] | None = None) -> dict[str, Any]:
+    """What a folder (or a list) of labelled incidents can show (``faultray-lab corpus stats``).
 
     Keys: ``incidents``, ``components``, ``labels`` (states other than unknown),
     ``unknown``, ``labels_without_evidence``, ``contested`` (reverse-reachable, non-root,
@@ -315,7 +327,9 @@ def corpus_stats(folder: str | os.PathLike[str], audit: str | os.PathLike[str] |
     and ``power`` (incidents needed to detect a 0.03 F1 margin at 80% power, with the paired SD
     assumed and with the SD of reverse reachability against all-components observed here).
     """
-    incs = [i for i in load_incidents(folder) if i.truth is not None]
+    loaded = list(folder) if isinstance(folder, Sequence) and not isinstance(folder, str) \
+        else load_incidents(folder)
+    incs = [i for i in loaded if i.truth is not None]
     n_comp = n_lab = n_unknown = n_noev = n_cont = n_cont_un = 0
     gains, diffs = [], []
     for inc in incs:
